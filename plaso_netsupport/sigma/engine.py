@@ -1,0 +1,553 @@
+"""Sigma rule evaluation on plaso `windows:evtx:record` event data.
+
+Usage (by the analysis plugin):
+
+    from plaso_netsupport.sigma import engine
+    sigma_engine = engine.SigmaEngine.FromDirectories(
+            [engine.BUILTIN_RULES_DIRECTORY, *examiner_dirs])
+    sigma_engine.problems           # ["path/rule.yml: reason", ...]
+    sigma_engine.rules              # [SigmaRuleInfo, ...]
+    sigma_engine.event_identifiers  # frozenset[int]
+    matches = sigma_engine.MatchEventData(event_data)   # [RuleMatch, ...]
+    fields = engine.EvtxFields(event_data)
+
+Rules are parsed by pySigma (rule format, modifiers, conditions) and its
+parsed condition tree is compiled into Python predicates (compiler.py). The
+engine keeps only the directory list when pickled; rules are (re)compiled on
+first use in each process.
+
+Rules are indexed by event identifier and channel: an event whose
+event_identifier no rule can match costs one dict lookup; the xml_string is
+parsed only for events some rule could match.
+"""
+
+import dataclasses
+import os
+import re
+import typing
+
+import yaml
+
+from plaso_netsupport import knowledge
+from plaso_netsupport.sigma import compiler
+from plaso_netsupport.sigma import fields as fields_module
+
+from sigma import collection as sigma_collection
+from sigma import exceptions as sigma_exceptions
+from sigma import filters as sigma_filters
+from sigma import correlations as sigma_correlations
+from sigma.rule import SigmaRule
+
+BUILTIN_RULES_DIRECTORY = os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "rules")
+
+DATA_TYPE = fields_module.DATA_TYPE
+EvtxFields = fields_module.EvtxFields
+
+RULE_FILE_EXTENSIONS = (".yml", ".yaml")
+
+# Rule files larger than this are refused (a Sigma rule is a few KiB).
+MAXIMUM_RULE_FILE_SIZE = 1024 * 1024
+
+_SYSMON = "Microsoft-Windows-Sysmon/Operational"
+_POWERSHELL = "Microsoft-Windows-PowerShell/Operational"
+_POWERSHELL_CLASSIC = "Windows PowerShell"
+
+# Sigma logsource "service" (product windows) -> EVTX channel(s).
+SERVICE_CHANNELS = {
+        "security": ["Security"],
+        "system": ["System"],
+        "application": ["Application"],
+        "sysmon": [_SYSMON],
+        "powershell": [_POWERSHELL],
+        "powershell-classic": [_POWERSHELL_CLASSIC],
+        "taskscheduler": ["Microsoft-Windows-TaskScheduler/Operational"],
+        "wmi": ["Microsoft-Windows-WMI-Activity/Operational"],
+        "windefend": ["Microsoft-Windows-Windows Defender/Operational"],
+        "bits-client": ["Microsoft-Windows-Bits-Client/Operational"],
+        "firewall-as": [
+                "Microsoft-Windows-Windows Firewall With Advanced Security/Firewall"],
+        "terminalservices-localsessionmanager": [
+                "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational"],
+        "codeintegrity-operational": ["Microsoft-Windows-CodeIntegrity/Operational"],
+        "driver-framework": [
+                "Microsoft-Windows-DriverFrameworks-UserMode/Operational"],
+        "ntlm": ["Microsoft-Windows-NTLM/Operational"],
+        "dns-server": ["DNS Server"],
+        "dns-client": ["Microsoft-Windows-DNS Client Events/Operational"],
+        "smbclient-security": ["Microsoft-Windows-SmbClient/Security"],
+        "smbclient-connectivity": ["Microsoft-Windows-SmbClient/Connectivity"],
+        "printservice-admin": ["Microsoft-Windows-PrintService/Admin"],
+        "printservice-operational": ["Microsoft-Windows-PrintService/Operational"],
+        "openssh": ["OpenSSH/Operational"],
+        "security-mitigations": [
+                "Microsoft-Windows-Security-Mitigations/Kernel Mode",
+                "Microsoft-Windows-Security-Mitigations/User Mode"],
+        "shell-core": ["Microsoft-Windows-Shell-Core/Operational"],
+        "appxdeployment-server": [
+                "Microsoft-Windows-AppXDeploymentServer/Operational"],
+        "lsa-server": ["Microsoft-Windows-LSA/Operational"],
+        "capi2": ["Microsoft-Windows-CAPI2/Operational"],
+        "msexchange-management": ["MSExchange Management"],
+        "applocker": [
+                "Microsoft-Windows-AppLocker/MSI and Script",
+                "Microsoft-Windows-AppLocker/EXE and DLL",
+                "Microsoft-Windows-AppLocker/Packaged app-Deployment",
+                "Microsoft-Windows-AppLocker/Packaged app-Execution"],
+}
+
+# Sigma logsource "category" (product windows) -> [(channel, event ids)].
+CATEGORY_EVENTS = {
+        "process_creation": [("Security", {4688}), (_SYSMON, {1})],
+        "process_termination": [("Security", {4689}), (_SYSMON, {5})],
+        "ps_script": [(_POWERSHELL, {4104})],
+        "ps_module": [(_POWERSHELL, {4103})],
+        "ps_classic_start": [(_POWERSHELL_CLASSIC, {400})],
+        "ps_classic_provider_start": [(_POWERSHELL_CLASSIC, {600})],
+        "ps_classic_script": [(_POWERSHELL_CLASSIC, {800})],
+        "sysmon_status": [(_SYSMON, {4, 16})],
+        "network_connection": [(_SYSMON, {3})],
+        "driver_load": [(_SYSMON, {6})],
+        "image_load": [(_SYSMON, {7})],
+        "create_remote_thread": [(_SYSMON, {8})],
+        "raw_access_thread": [(_SYSMON, {9})],
+        "process_access": [(_SYSMON, {10})],
+        "file_event": [(_SYSMON, {11})],
+        "registry_add": [(_SYSMON, {12})],
+        "registry_delete": [(_SYSMON, {12})],
+        "registry_set": [(_SYSMON, {13})],
+        "registry_rename": [(_SYSMON, {14})],
+        "registry_event": [(_SYSMON, {12, 13, 14})],
+        "create_stream_hash": [(_SYSMON, {15})],
+        "pipe_created": [(_SYSMON, {17, 18})],
+        "wmi_event": [(_SYSMON, {19, 20, 21})],
+        "dns_query": [(_SYSMON, {22})],
+        "file_delete": [(_SYSMON, {23, 26})],
+        "clipboard_capture": [(_SYSMON, {24})],
+        "process_tampering": [(_SYSMON, {25})],
+        "file_block_executable": [(_SYSMON, {27})],
+        "file_block_shredding": [(_SYSMON, {28})],
+        "file_executable_detected": [(_SYSMON, {29})],
+        "sysmon_error": [(_SYSMON, {255})],
+}
+
+_LABEL_INVALID_CHARACTERS = re.compile(r"[^A-Za-z0-9_]+")
+_TECHNIQUE_TAG = re.compile(r"^t\d{4}(\.\d{3})?$")
+
+CONTEXT_ATTRIBUTE = "netsupport_context"
+CONTEXT_TAG = "netsupport.context-required"
+NETSUPPORT_TAG_NAMESPACE = "netsupport"
+
+
+def SanitizeLabel(text):
+    """Returns text usable as a plaso label ([A-Za-z0-9_] only)."""
+    return _LABEL_INVALID_CHARACTERS.sub("_", text).strip("_")
+
+
+class RuleMatch(typing.NamedTuple):
+    """A rule that matched an event."""
+    rule_id: str
+    title: str
+    level: str
+    labels: list
+    builtin: bool
+    context_required: bool
+
+
+@dataclasses.dataclass
+class SigmaRuleInfo:
+    """A loaded Sigma rule."""
+    id: str
+    title: str
+    level: str
+    tags: list
+    labels: list
+    path: str
+    builtin: bool
+    context_required: bool
+    status: str = ""
+    logsource: str = ""
+    techniques: list = dataclasses.field(default_factory=list)
+
+    @property
+    def source_path(self):
+        return self.path
+
+
+class _CompiledRule:
+    """A rule with its predicate."""
+
+    __slots__ = ("info", "predicate", "match")
+
+    def __init__(self, info, predicate):
+        self.info = info
+        self.predicate = predicate
+        self.match = RuleMatch(
+                info.id, info.title, info.level, list(info.labels), info.builtin,
+                info.context_required)
+
+
+class _LoadedState:
+    """Everything the engine builds from the rule directories."""
+
+    def __init__(self):
+        self.problems = []
+        self.rules = []
+        # event identifier -> [(channel lower-case or None, _CompiledRule)]
+        self.by_event_identifier = {}
+        # rules that can match any event identifier: [(channel or None, rule)]
+        self.any_event_identifier = []
+
+
+def _RuleLocation(path):
+    return sigma_exceptions.SigmaRuleLocation(path)
+
+
+def _FormatError(error):
+    """Returns a one-line description of a pySigma / YAML error."""
+    if isinstance(error, yaml.YAMLError):
+        return f"invalid YAML: {' '.join(str(error).split())}"
+    if isinstance(error, sigma_exceptions.SigmaError):
+        text = error.args[0] if error.args else str(error)
+        return f"{type(error).__name__}: {' '.join(str(text).split())}"
+    return f"{type(error).__name__}: {' '.join(str(error).split())}"
+
+
+def _ListRuleFiles(directory):
+    paths = []
+    for root, dirnames, filenames in os.walk(directory):
+        dirnames.sort()
+        for filename in sorted(filenames):
+            if filename.lower().endswith(RULE_FILE_EXTENSIONS):
+                paths.append(os.path.join(root, filename))
+    return paths
+
+
+def _LogsourceTargets(logsource):
+    """Returns [(channel or None, event ids or None)] for a Sigma logsource.
+
+    Raises:
+        compiler.UnsupportedError: if the logsource is not in Windows event logs.
+    """
+    product = (logsource.product or "").lower()
+    category = (logsource.category or "").lower()
+    service = (logsource.service or "").lower()
+    description = "/".join(part for part in (product, category, service) if part)
+    if product and product != "windows":
+        raise compiler.UnsupportedError(
+                f"logsource {description!r} is not in Windows event logs")
+
+    targets = None
+    if category:
+        if category not in CATEGORY_EVENTS:
+            raise compiler.UnsupportedError(
+                    f"logsource category {category!r} has no EVTX mapping")
+        targets = [(channel, set(ids)) for channel, ids in CATEGORY_EVENTS[category]]
+    if service:
+        if service not in SERVICE_CHANNELS:
+            raise compiler.UnsupportedError(
+                    f"logsource service {service!r} has no EVTX channel mapping")
+        channels = SERVICE_CHANNELS[service]
+        if targets is None:
+            targets = [(channel, None) for channel in channels]
+        else:
+            targets = [target for target in targets if target[0] in channels]
+            if not targets:
+                raise compiler.UnsupportedError(
+                        f"logsource {description!r}: category and service do not overlap")
+    if targets is None:
+        if not product:
+            raise compiler.UnsupportedError("logsource is empty")
+        targets = [(None, None)]  # product windows: any channel
+    return targets
+
+
+class SigmaEngine:
+    """Evaluates Sigma rules on plaso windows:evtx:record event data."""
+
+    def __init__(self, directories=None):
+        self._directories = [os.path.abspath(path) for path in directories or []]
+        self._state = None
+
+    @classmethod
+    def FromDirectories(cls, directories):
+        """Creates an engine for the rules (*.yml, *.yaml) in the directories.
+
+        The rules are compiled lazily on first use (in the process that uses
+        them), so the engine is cheap to create and to pickle.
+        """
+        return cls(directories)
+
+    def __getstate__(self):
+        return {"_directories": list(self._directories)}
+
+    def __setstate__(self, state):
+        self._directories = state["_directories"]
+        self._state = None
+
+    @property
+    def directories(self):
+        return list(self._directories)
+
+    @property
+    def problems(self):
+        """list[str]: "path: reason" for rules that could not be loaded."""
+        return self._Load().problems
+
+    @property
+    def rules(self):
+        """list[SigmaRuleInfo]: loaded rules."""
+        return self._Load().rules
+
+    @property
+    def event_identifiers(self):
+        """frozenset[int]: event identifiers that some rule can match.
+
+        If any_event_identifier is True, some rule can match any identifier and
+        the pre-check must not be used.
+        """
+        return self._Load().event_identifiers
+
+    @property
+    def any_event_identifier(self):
+        """bool: True if some rule does not restrict the event identifier."""
+        return bool(self._Load().any_event_identifier)
+
+    def CouldMatch(self, event_identifier):
+        """Returns True if some rule can match an event with this identifier."""
+        state = self._Load()
+        return bool(state.any_event_identifier) or (
+                event_identifier in state.by_event_identifier)
+
+    def Compile(self):
+        """Loads and compiles the rules now (otherwise done on first use)."""
+        self._Load()
+        return self
+
+    # Loading.
+
+    def _Load(self):
+        state = self._state
+        if state is not None:
+            return state
+        state = _LoadedState()
+        builtin_directory = os.path.normcase(os.path.realpath(BUILTIN_RULES_DIRECTORY))
+        seen_identifiers = {}
+        for directory in self._directories:
+            if not os.path.isdir(directory):
+                state.problems.append(f"{directory}: not a directory")
+                continue
+            builtin = os.path.normcase(os.path.realpath(directory)) == builtin_directory
+            for path in _ListRuleFiles(directory):
+                self._LoadFile(state, path, builtin, seen_identifiers)
+
+        event_identifiers = set(state.by_event_identifier)
+        state.event_identifiers = frozenset(event_identifiers)
+        self._state = state
+        return state
+
+    def _LoadFile(self, state, path, builtin, seen_identifiers):
+        try:
+            if os.path.getsize(path) > MAXIMUM_RULE_FILE_SIZE:
+                state.problems.append(f"{path}: file larger than {MAXIMUM_RULE_FILE_SIZE} bytes")
+                return
+            with open(path, "r", encoding="utf-8") as file_object:
+                text = file_object.read()
+        except (OSError, UnicodeDecodeError) as exception:
+            state.problems.append(f"{path}: cannot read: {exception}")
+            return
+
+        try:
+            rule_collection = sigma_collection.SigmaCollection.from_yaml(
+                    text, collect_errors=True, source=_RuleLocation(path),
+                    collect_filters=True, resolve_references=False)
+        except Exception as exception:  # pylint: disable=broad-except
+            state.problems.append(f"{path}: {_FormatError(exception)}")
+            return
+
+        items = list(rule_collection.rules)
+        for error in getattr(rule_collection, "errors", []) or []:
+            if not any(error in (getattr(item, "errors", None) or []) for item in items):
+                state.problems.append(f"{path}: {_FormatError(error)}")
+        if not items and not rule_collection.errors:
+            state.problems.append(f"{path}: no Sigma rule in the file")
+
+        for item in items:
+            name = getattr(item, "title", None) or getattr(item, "name", None) or "?"
+            if isinstance(item, sigma_correlations.SigmaCorrelationRule):
+                kind = getattr(getattr(item, "type", None), "name", "?").lower()
+                state.problems.append(
+                        f"{path}: rule {name!r}: correlation rules (type {kind}) are not "
+                        "supported: the evaluator sees one event at a time")
+                continue
+            if isinstance(item, sigma_filters.SigmaFilter):
+                state.problems.append(
+                        f"{path}: rule {name!r}: Sigma filters (meta-rules) are not supported")
+                continue
+            if not isinstance(item, SigmaRule):
+                state.problems.append(
+                        f"{path}: rule {name!r}: unsupported rule type {type(item).__name__}")
+                continue
+            if item.errors:
+                for error in item.errors:
+                    state.problems.append(f"{path}: rule {name!r}: {_FormatError(error)}")
+                continue
+            try:
+                self._AddRule(state, item, path, builtin, seen_identifiers)
+            except compiler.UnsupportedError as exception:
+                state.problems.append(f"{path}: rule {name!r}: unsupported: {exception}")
+            except Exception as exception:  # pylint: disable=broad-except
+                state.problems.append(f"{path}: rule {name!r}: {_FormatError(exception)}")
+
+    def _AddRule(self, state, rule, path, builtin, seen_identifiers):
+        if rule.detection is None or not getattr(rule.detection, "detections", None):
+            raise compiler.UnsupportedError("the rule has no detection")
+        targets = _LogsourceTargets(rule.logsource)
+
+        predicates = []
+        required = None
+        for index, condition in enumerate(rule.detection.parsed_condition):
+            tree = condition.parse()
+            predicates.append(compiler.Compile(tree))
+            condition_ids = compiler.RequiredEventIdentifiers(tree)
+            if index == 0:
+                required = condition_ids
+            elif required is not None:
+                required = None if condition_ids is None else required | condition_ids
+        if not predicates:
+            raise compiler.UnsupportedError("the rule has no condition")
+        if len(predicates) == 1:
+            predicate = predicates[0]
+        else:
+            predicate = lambda fields: any(p(fields) for p in predicates)  # noqa: E731
+
+        info = self._RuleInfo(rule, path, builtin)
+        if info.id in seen_identifiers:
+            raise compiler.UnsupportedError(
+                    f"duplicate rule id {info.id} (already loaded from "
+                    f"{seen_identifiers[info.id]})")
+
+        entries = []
+        for channel, logsource_ids in targets:
+            if logsource_ids is None:
+                ids = required
+            elif required is None:
+                ids = logsource_ids
+            else:
+                ids = logsource_ids & required
+                if not ids:
+                    continue
+            entries.append((channel.lower() if channel else None, ids))
+        if not entries:
+            raise compiler.UnsupportedError(
+                    "the EventID in the condition is never logged by the logsource")
+
+        seen_identifiers[info.id] = path
+        compiled = _CompiledRule(info, predicate)
+        state.rules.append(info)
+        for channel, ids in entries:
+            if ids is None:
+                state.any_event_identifier.append((channel, compiled))
+            else:
+                for event_identifier in sorted(ids):
+                    state.by_event_identifier.setdefault(event_identifier, []).append(
+                            (channel, compiled))
+
+    @staticmethod
+    def _RuleInfo(rule, path, builtin):
+        tags = [str(tag) for tag in rule.tags or []]
+        lowered_tags = [tag.lower() for tag in tags]
+        rule_id = str(rule.id) if rule.id else ""
+        title = rule.title or ""
+        level = rule.level.name.lower() if rule.level else ""
+        custom = rule.custom_attributes or {}
+        context_value = custom.get(CONTEXT_ATTRIBUTE)
+        context_required = CONTEXT_TAG in lowered_tags or (
+                str(context_value).lower() in ("required", "true"))
+
+        is_netsupport = builtin or any(
+                tag.partition(".")[0] == NETSUPPORT_TAG_NAMESPACE for tag in lowered_tags)
+        labels = ["netsupport"] if is_netsupport else []
+        techniques = []
+        for tag in lowered_tags:
+            namespace, _, name = tag.partition(".")
+            if namespace == "attack" and _TECHNIQUE_TAG.match(name):
+                techniques.append(name.upper())
+                for label in knowledge.AttackLabels(name):
+                    if label not in labels:
+                        labels.append(label)
+        rule_label = "sigma_" + (SanitizeLabel(rule_id) or SanitizeLabel(title).lower() or "rule")
+        labels.append(rule_label)
+
+        logsource = rule.logsource
+        logsource_text = "/".join(
+                part for part in (logsource.product, logsource.category, logsource.service)
+                if part)
+        status = rule.status.name.lower() if getattr(rule, "status", None) else ""
+        return SigmaRuleInfo(
+                id=rule_id or rule_label, title=title, level=level, tags=tags,
+                labels=labels, path=path, builtin=builtin,
+                context_required=context_required, status=status,
+                logsource=logsource_text, techniques=techniques)
+
+    # Matching.
+
+    def MatchEventData(self, event_data):
+        """Returns the rules that match a windows:evtx:record event data.
+
+        Args:
+            event_data (EventData): plaso event data; attributes read with getattr.
+
+        Returns:
+            list[RuleMatch]: matching rules, in load order (empty for other data types).
+        """
+        state = self._state or self._Load()
+        candidates = state.by_event_identifier.get(
+                getattr(event_data, "event_identifier", None))
+        if candidates is None and not state.any_event_identifier:
+            return []
+        if getattr(event_data, "data_type", None) != DATA_TYPE:
+            return []
+
+        event_fields = EvtxFields(event_data)
+        if not event_fields:
+            return []
+        channel = (event_fields.get("Channel") or "").lower()
+        if candidates is None:
+            candidates = state.any_event_identifier
+        elif state.any_event_identifier:
+            candidates = candidates + state.any_event_identifier
+
+        evaluation_fields = None
+        matches = []
+        seen = set()
+        for rule_channel, compiled in candidates:
+            if rule_channel is not None and rule_channel != channel:
+                continue
+            if evaluation_fields is None:
+                evaluation_fields = _EvaluationFields(event_fields)
+            try:
+                matched = compiled.predicate(evaluation_fields)
+            except Exception:  # pylint: disable=broad-except
+                matched = False
+            if matched and id(compiled) not in seen:
+                seen.add(id(compiled))
+                match = compiled.match
+                matches.append(match._replace(labels=list(match.labels)))
+        return matches
+
+
+_EVALUATION_CACHE = {"key": None, "fields": None}
+
+
+def _EvaluationFields(event_fields):
+    """Adds lower-case aliases of the field names (cached for the last event)."""
+    if _EVALUATION_CACHE["key"] is event_fields:
+        return _EVALUATION_CACHE["fields"]
+    evaluation_fields = dict(event_fields)
+    for name, value in event_fields.items():
+        evaluation_fields.setdefault(name.lower(), value)
+    evaluation_fields[compiler.KEYWORD_VALUES_KEY] = event_fields
+    _EVALUATION_CACHE["key"] = event_fields
+    _EVALUATION_CACHE["fields"] = evaluation_fields
+    return evaluation_fields

@@ -1,0 +1,104 @@
+"""Loads plaso-netsupport into the stock plaso tools, lazily.
+
+The plaso_netsupport.pth file (and plaso_netsupport.start on Python 3.15 and
+later) calls install() at interpreter start. install() only puts a small
+finder on sys.meta_path; it imports nothing of plaso, so interpreters that
+never touch plaso start as fast as before. The moment plaso.parsers or
+plaso.analysis has been executed, the finder imports plaso_netsupport, which
+registers its parsers, plugins and definitions with plaso.
+
+This module lives outside the plaso_netsupport package on purpose: importing
+anything from inside the package would run its __init__ and import plaso.
+"""
+
+import os
+import sys
+import threading
+
+DISABLE_VARIABLE = "PLASO_NETSUPPORT_DISABLE"
+
+_TRIGGER_MODULES = frozenset(["plaso.parsers", "plaso.analysis"])
+
+_lock = threading.RLock()
+_loading = False
+
+
+def _IsDisabled():
+    """Determines if the extension was switched off by the environment."""
+    return os.environ.get(DISABLE_VARIABLE, "").strip().lower() not in (
+        "",
+        "0",
+        "false",
+        "no",
+    )
+
+
+def _LoadExtension():
+    """Imports plaso_netsupport once; safe to call again and from within."""
+    global _loading
+
+    if "plaso_netsupport" in sys.modules:
+        return
+    with _lock:
+        if _loading or "plaso_netsupport" in sys.modules:
+            return
+        _loading = True
+        try:
+            import plaso_netsupport  # pylint: disable=import-outside-toplevel,unused-import
+        finally:
+            _loading = False
+
+
+class _LoaderWrapper:
+    """Runs the real loader, then loads the extension."""
+
+    def __init__(self, loader):
+        self._loader = loader
+
+    def __getattr__(self, name):
+        return getattr(self._loader, name)
+
+    def create_module(self, spec):
+        """Delegates module creation to the real loader."""
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        """Executes the real module, then registers the extension."""
+        self._loader.exec_module(module)
+        _LoadExtension()
+
+
+class PlasoWatcher:
+    """Meta path finder that notices the import of plaso's registries."""
+
+    @classmethod
+    def find_spec(cls, fullname, path=None, target=None):
+        """Wraps the loader of the trigger modules; finds nothing itself."""
+        if fullname not in _TRIGGER_MODULES or _IsDisabled():
+            return None
+        for finder in sys.meta_path:
+            if finder is cls or isinstance(finder, cls):
+                continue
+            find_spec = getattr(finder, "find_spec", None)
+            if find_spec is None:
+                continue
+            spec = find_spec(fullname, path, target)
+            if spec is not None:
+                if spec.loader is not None and not isinstance(
+                    spec.loader, _LoaderWrapper
+                ):
+                    spec.loader = _LoaderWrapper(spec.loader)
+                return spec
+        return None
+
+
+def install():
+    """Installs the watcher at the front of sys.meta_path, once."""
+    if _IsDisabled():
+        return
+    if any(finder is PlasoWatcher for finder in sys.meta_path):
+        return
+    sys.meta_path.insert(0, PlasoWatcher)
+    # plaso was imported before the .pth ran (rare): load right away.
+    if any(name in sys.modules for name in _TRIGGER_MODULES):
+        _LoadExtension()
