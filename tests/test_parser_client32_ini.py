@@ -123,7 +123,14 @@ def testParseAnsiSample():
     assert event_data.licence_quiet is True
     assert event_data.radius_secret == "dgAAAPpMkI7ke494fKEQRUoablcA"
 
-    assert event_data.sections == ["Client", "_Info", "_License", "Audio", "General", "HTTP"]
+    assert event_data.sections == [
+        "Client",
+        "_Info",
+        "_License",
+        "Audio",
+        "General",
+        "HTTP",
+    ]
     # Every key is kept, in file order, including those without typed attributes.
     assert len(event_data.settings) == 36
     assert event_data.settings[0] == "Client\\_present=1"
@@ -290,7 +297,12 @@ def testTruncatedUtf16(tmp_path):
 
 def testOversizedFile(tmp_path):
     """Only the first MiB of a large file is read, with warnings."""
-    lines = [b"0x1234abcd", b"[HTTP]", b"GatewayAddress=gw.example.org:443", b"[Client]"]
+    lines = [
+        b"0x1234abcd",
+        b"[HTTP]",
+        b"GatewayAddress=gw.example.org:443",
+        b"[Client]",
+    ]
     lines.extend(b"Key%07d=value" % number for number in range(100000))
     data = b"\r\n".join(lines)
     assert len(data) > client32_ini.NetSupportClient32IniParser.MAXIMUM_READ_SIZE

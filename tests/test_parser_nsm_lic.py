@@ -187,7 +187,9 @@ def testOversizedTextLicence(tmp_path):
 
     event_data = result.event_data[0]
     assert event_data.licensee == "KAKAN"
-    assert not any(setting.startswith("_License\\comment=") for setting in event_data.settings)
+    assert not any(
+        setting.startswith("_License\\comment=") for setting in event_data.settings
+    )
     assert result.warnings[0].message.startswith(
         f"file size: {len(data):d} exceeds maximum: 262144"
     )

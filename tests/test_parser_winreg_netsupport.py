@@ -40,7 +40,8 @@ def testRegistered():
         "HKEY_LOCAL_MACHINE\\SOFTWARE\\netsupport ltd\\client32",
         "HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432NODE\\NETSUPPORT LTD\\CLIENT32",
         _HKLM + "\\Productive Computer Insight\\Client32",
-        _HKLM + "\\WOW6432Node\\Productive Computer Insight\\PCICTL\\ConfigList\\NetSupport School",
+        _HKLM
+        + "\\WOW6432Node\\Productive Computer Insight\\PCICTL\\ConfigList\\Default",
         _HKCU + "\\NetSupport Ltd\\PCICTL\\ConfigList\\NetSupport School",
         _HKCU + "\\WOW6432Node\\NetSupport Ltd\\PCICTL",
         _HKCU + "\\Productive Computer Insight\\PCICTL\\ConfigList\\Default",
@@ -140,7 +141,9 @@ def testClient32Key():
 
 
 def testProfileKey():
-    key_path = _HKCU + "\\NetSupport Ltd\\PCICTL\\ConfigList\\NetSupport School\\General"
+    key_path = (
+        _HKCU + "\\NetSupport Ltd\\PCICTL\\ConfigList\\NetSupport School\\General"
+    )
     registry_key = parser_helpers.MakeRegistryKey(
         key_path, [("General\\Password", "dgAAAExample"), ("version", "")]
     )
@@ -229,7 +232,10 @@ def testDispatchInSoftwareHive(tmp_path):
             "path": "Microsoft\\Windows\\CurrentVersion\\Run",
             "last_written": _WHEN,
             "values": [
-                {"name": "NetSupport", "data": "C:\\ProgramData\\SchCache\\client32.exe"}
+                {
+                    "name": "NetSupport",
+                    "data": "C:\\ProgramData\\SchCache\\client32.exe",
+                }
             ],
         },
     ]

@@ -13,8 +13,8 @@ folders outside the Windows directory, NetSupport-named files, process
 creations outside it, service and script events), not with other events.
 """
 
-from plaso_netsupport.analysis import evtx
 from plaso_netsupport.analysis import paths
+from plaso_netsupport.sigma import fields as evtx_fields
 
 # Folders whose files are never NetSupport kit files: keeping them would only
 # cost memory.
@@ -50,6 +50,9 @@ _EVTX_IDENTIFIERS = {
     1102: "log_cleared",
     104: "log_cleared",
 }
+
+# Script blocks are at most 32 KiB of text per record on Windows.
+_MAXIMUM_SCRIPT_SIZE = 256 * 1024
 
 # USN_REASON_FILE_DELETE
 _USN_FILE_DELETE = 0x00000200
@@ -97,6 +100,15 @@ class Item:
         self.sigma = None
 
 
+def _DecodeBinaryString(hex_string):
+    """Decodes the UTF-16LE service key name that 7036 records carry."""
+    try:
+        text = bytes.fromhex(hex_string).decode("utf-16-le", errors="replace")
+    except (TypeError, ValueError):
+        return ""
+    return text.split("\x00", 1)[0]
+
+
 def _IsSystemPath(path):
     return path.startswith(_SYSTEM_FOLDERS)
 
@@ -130,9 +142,6 @@ class Collector:
         self._knowledge = knowledge
         self._kit_names = frozenset(knowledge.kit_files)
         self._sigma_engine = sigma_engine
-        self._sigma_identifiers = (
-            sigma_engine.event_identifiers if sigma_engine else frozenset()
-        )
         # Words that tie a script to NetSupport: kit file names, and their
         # stems where long enough not to occur inside ordinary words.
         self._script_tokens = frozenset(
@@ -403,7 +412,7 @@ class Collector:
 
     def _Configuration(self, event_data, event_data_stream):
         path = paths.Normalise(
-            getattr(event_data, "filename", None) or _StreamLocation(event_data_stream)
+            getattr(event_data, "path", None) or _StreamLocation(event_data_stream)
         )
         values = {
             name: getattr(event_data, name, None)
@@ -426,7 +435,7 @@ class Collector:
 
     def _Licence(self, event_data, event_data_stream):
         path = paths.Normalise(
-            getattr(event_data, "filename", None) or _StreamLocation(event_data_stream)
+            getattr(event_data, "path", None) or _StreamLocation(event_data_stream)
         )
         values = {
             name: getattr(event_data, name, None)
@@ -440,11 +449,14 @@ class Collector:
         event_identifier = getattr(event_data, "event_identifier", None)
         role = _EVTX_IDENTIFIERS.get(event_identifier)
         sigma_matches = None
-        if event_identifier in self._sigma_identifiers:
+        if self._sigma_engine is not None and self._sigma_engine.CouldMatch(
+            event_identifier
+        ):
             sigma_matches = self._sigma_engine.MatchEventData(event_data) or None
         if role is None and not sigma_matches:
             return None
-        values = evtx.EventValues(event_data)
+        # Values by Data name; shared with (and cached by) the Sigma fields.
+        values = dict(evtx_fields.EvtxFields(event_data))
         values["EventID"] = event_identifier
         item = self._EventLogItem(role, event_data, values)
         if item is None and sigma_matches:
@@ -460,8 +472,10 @@ class Collector:
             parent = paths.Normalise(values.get("ParentProcessName"))
             if not image:
                 return None
-            process_key = (values.get("Computer"), (values.get("NewProcessId") or "").lower())
-            creator_key = (values.get("Computer"), (values.get("ProcessId") or "").lower())
+            # Decimal process ids: ProcessId is the new process, ParentProcessId
+            # its creator (Sigma's names for 4688's NewProcessId and ProcessId).
+            process_key = (values.get("Computer"), values.get("ProcessId"))
+            creator_key = (values.get("Computer"), values.get("ParentProcessId"))
             if (
                 _IsSystemProcessPath(image)
                 and _IsSystemProcessPath(parent or "\\windows\\system32")
@@ -486,7 +500,7 @@ class Collector:
             return Item("service_install", data_type, image, values)
         if role == "service_control":
             display_name = (values.get("param1") or "").lower()
-            key_name = evtx.DecodeBinaryString(values.get("Binary") or "").lower()
+            key_name = _DecodeBinaryString(values.get("Binary") or "").lower()
             key_name = key_name.partition("/")[0]
             if display_name not in self._knowledge.service_display_names and (
                 key_name not in self._knowledge.service_names
@@ -501,7 +515,7 @@ class Collector:
                 return None
             return Item("privileges", data_type, "", {"logon_id": logon_id})
         if role == "script_block":
-            text = (values.get("ScriptBlockText") or "")[: evtx.MAXIMUM_XML_SIZE]
+            text = (values.get("ScriptBlockText") or "")[:_MAXIMUM_SCRIPT_SIZE]
             lowered = text.lower()
             if not any(token in lowered for token in self._script_tokens):
                 return None

@@ -310,8 +310,8 @@ class Correlator:
     def _JudgeProcess(self, item, installation, processes, logon_ids):
         values = item.values
         computer = values.get("Computer")
-        process_key = (computer, (values.get("NewProcessId") or "").lower())
-        creator_key = (computer, (values.get("ProcessId") or "").lower())
+        process_key = (computer, values.get("ProcessId"))
+        creator_key = (computer, values.get("ParentProcessId"))
         parent = paths.Normalise(values.get("ParentProcessName"))
         parent_name = paths.Split(parent)[1]
         kinds = []

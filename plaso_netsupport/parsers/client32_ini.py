@@ -292,7 +292,9 @@ class NetSupportClient32IniParser(interface.FileObjectParser):
         if not ini_file.sections:
             raise errors.WrongParser("no INI sections")
 
-        ini_reader.ProduceReadWarnings(parser_mediator, ini_file, self.MAXIMUM_READ_SIZE)
+        ini_reader.ProduceReadWarnings(
+            parser_mediator, ini_file, self.MAXIMUM_READ_SIZE
+        )
 
         event_data = NetSupportClient32ConfigEventData()
         event_data.checksum = self._GetChecksum(ini_file)

@@ -204,7 +204,9 @@ class NetSupportLicenceParser(interface.FileObjectParser):
         if not ini_file.sections or not (has_licence_comment or has_licence_section):
             raise errors.WrongParser("not a NetSupport licence file")
 
-        ini_reader.ProduceReadWarnings(parser_mediator, ini_file, self.MAXIMUM_READ_SIZE)
+        ini_reader.ProduceReadWarnings(
+            parser_mediator, ini_file, self.MAXIMUM_READ_SIZE
+        )
 
         event_data = NetSupportLicenceEventData()
         event_data.encoding = ini_file.encoding

@@ -119,7 +119,8 @@ def _gen_pe(spec):
 
     return pe.build_pe(
         as_time(spec["compile_time"]),
-        version_info=spec.get("version_info"),
+        version_info={k: str(v) for k, v in spec["version_info"].items()}
+        if spec.get("version_info") else None,
         machine=spec.get("machine", "i386"),
         dll=bool(spec.get("dll", False)),
         imports=[(d, list(f)) for d, f in (spec.get("imports") or {}).items()] or None,

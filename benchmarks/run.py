@@ -1,0 +1,622 @@
+#!/usr/bin/env python3
+"""Benchmarks of plaso-netsupport against stock plaso (run by `make bench`).
+
+Every number is a ratio of two sides measured in the same run, with the
+sides alternated (round-robin, the starting side rotating each round) and the
+median of N runs taken:
+
+1. extraction: log2timeline --parsers win7 with the extension loaded versus
+   with PLASO_NETSUPPORT_DISABLE=1 (stock plaso), on one OS directory source
+   holding copies of real EVTX logs, registry hives, prefetch files, a
+   NetSupport kit and many small generated files;
+2. analysis: psort -o null on a fresh copy of a >= 200,000 event storage file
+   with (a) a no-op analysis plugin, (b) plaso's tagging plugin with a
+   NetSupport tag file, (c) the netsupport plugin and (d) the netsupport
+   plugin with --netsupport-no-sigma; wall time, events/s and peak RSS;
+3. scaling: the netsupport plugin at 1/4, 1/2 and all of that size.
+
+The results go to stdout and benchmarks/RESULTS.md. --quick runs reduced
+sizes (for a smoke test or a short time budget).
+
+Usage: .venv/bin/python benchmarks/run.py [--quick] [--runs N] [--keep]
+"""
+
+import argparse
+import datetime
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import psutil
+
+BENCHMARK_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
+REPOSITORY_ROOT = os.path.dirname(BENCHMARK_DIRECTORY)
+BIN_DIRECTORY = os.path.dirname(sys.executable)
+REAL_WINDOWS = os.environ.get("PLASO_NETSUPPORT_REAL_WINDOWS", "/work/shared/real-windows")
+TAG_FILE = os.path.join(BENCHMARK_DIRECTORY, "netsupport_tags.txt")
+RESULTS_FILE = os.path.join(BENCHMARK_DIRECTORY, "RESULTS.md")
+
+# psort through a wrapper so that the no-op plugin is registered in psort's
+# main process (and inherited by the analysis process under fork).
+PSORT_WRAPPER = (
+    "import sys, benchmarks.noop_plugin; from plaso.scripts import psort; "
+    "sys.argv[0] = 'psort'; sys.exit(psort.Main() is False)"
+)
+
+CLIENT32_INI = (
+    "0x6e8ac1d1\r\n[Client]\r\n_present=1\r\nAlwaysOnTop=0\r\nRoomSpec=Eval\r\n"
+    "silent=1\r\nSysTray=0\r\nSecurityKey2=dgAAAPpMkI7ke494fKEQRUoablcA\r\n"
+    "[HTTP]\r\nCMPI=60\r\nGatewayAddress=bench-gateway.example:443\r\n"
+    "GSK=FM:L@JAG<O;F=KEA9E?FEB\r\nPort=443\r\n"
+)
+NSM_LIC = (
+    "; NetSupport License File.\r\n; Generated on 08:27 - 24/01/2014\r\n\r\n"
+    "[[Enforce]]\r\n\r\n[_License]\r\ncontrol_only=0\r\nexpiry=\r\ninactive=0\r\n"
+    "licensee=BENCH\r\nmaxslaves=100\r\nos2=1\r\nproduct=10\r\n"
+    "serial_no=NSM000000\r\nshrink_wrap=0\r\ntransport=0\r\n"
+)
+
+# Sizes: (full, quick).
+SIZES = {
+    "extraction_evtx_copies": (6, 2),
+    "extraction_small_files": (20000, 4000),
+    "analysis_events": (200000, 50000),
+    "runs": (3, 3),
+    "scaling_runs": (3, 1),
+}
+
+
+def Log(message):
+    """Prints a progress line."""
+    print(message, flush=True)
+
+
+def Script(name):
+    """Returns the path of a console script of this environment."""
+    return os.path.join(BIN_DIRECTORY, name)
+
+
+class Measurement:
+    """Wall time and peak RSS of one command run."""
+
+    def __init__(self, wall, main_rss, child_rss, returncode):
+        self.wall = wall
+        self.main_rss = main_rss
+        self.child_rss = child_rss
+        self.returncode = returncode
+
+
+def RunMeasured(arguments, env=None, cwd=None, interval=0.1):
+    """Runs a command, sampling the RSS of its process tree.
+
+    Returns:
+      Measurement: wall time, peak RSS of the main process and the largest
+          peak RSS of any child process (the analysis or worker process).
+    """
+    environment = dict(os.environ)
+    environment.update(env or {})
+    start = time.perf_counter()
+    process = psutil.Popen(
+        [str(argument) for argument in arguments],
+        env=environment,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    main_rss = 0
+    child_rss = {}
+    while process.poll() is None:
+        try:
+            main_rss = max(main_rss, process.memory_info().rss)
+            for child in process.children(recursive=True):
+                try:
+                    rss = child.memory_info().rss
+                except psutil.Error:
+                    continue
+                child_rss[child.pid] = max(child_rss.get(child.pid, 0), rss)
+        except psutil.Error:
+            pass
+        time.sleep(interval)
+    wall = time.perf_counter() - start
+    stderr = process.stderr.read().decode("utf-8", "replace")
+    if process.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(map(str, arguments))} exited {process.returncode}:\n{stderr[-3000:]}"
+        )
+    return Measurement(wall, main_rss, max(child_rss.values(), default=0), process.returncode)
+
+
+def CountEvents(storage_file):
+    """Returns the number of events in a storage file."""
+    from plaso.storage import factory  # pylint: disable=import-outside-toplevel
+
+    reader = factory.StorageFactory.CreateStorageReaderForFile(storage_file)
+    try:
+        return reader.GetNumberOfAttributeContainers("event")
+    finally:
+        reader.Close()
+
+
+def CountTags(storage_file):
+    """Returns the number of event tags in a storage file."""
+    from plaso.storage import factory  # pylint: disable=import-outside-toplevel
+
+    reader = factory.StorageFactory.CreateStorageReaderForFile(storage_file)
+    try:
+        return reader.GetNumberOfAttributeContainers("event_tag")
+    finally:
+        reader.Close()
+
+
+def WriteKit(directory):
+    """Writes a NetSupport kit (config, licence, client) into a directory."""
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, "client32.ini"), "w", newline="") as file_object:
+        file_object.write(CLIENT32_INI)
+    with open(os.path.join(directory, "NSM.LIC"), "w", newline="") as file_object:
+        file_object.write(NSM_LIC)
+    for name in ("PCICL32.DLL", "client32.exe", "HTCTL32.DLL"):
+        with open(os.path.join(directory, name), "wb") as file_object:
+            file_object.write(b"MZ" + b"\x00" * 510)
+
+
+def BuildExtractionSource(directory, evtx_copies, small_files):
+    """Builds an OS directory source shaped like a Windows volume."""
+    logs = os.path.join(directory, "Windows", "System32", "winevt", "Logs")
+    os.makedirs(logs)
+    for index in range(evtx_copies):
+        for name in ("System.evtx", "System2.evtx"):
+            shutil.copyfile(
+                os.path.join(REAL_WINDOWS, "evtx", name),
+                os.path.join(logs, f"{index:02d}-{name}"),
+            )
+    config = os.path.join(directory, "Windows", "System32", "config")
+    os.makedirs(config)
+    shutil.copyfile(os.path.join(REAL_WINDOWS, "regf", "SAM"), os.path.join(config, "SAM"))
+    for user, hive in (("alice", "NTUSER.DAT"), ("bob", "NTUSER-WIN7.DAT")):
+        user_directory = os.path.join(directory, "Users", user)
+        os.makedirs(user_directory)
+        shutil.copyfile(
+            os.path.join(REAL_WINDOWS, hive), os.path.join(user_directory, "NTUSER.DAT")
+        )
+    amcache = os.path.join(directory, "Windows", "AppCompat", "Programs")
+    os.makedirs(amcache)
+    shutil.copyfile(
+        os.path.join(REAL_WINDOWS, "winreg", "Amcache.hve"),
+        os.path.join(amcache, "Amcache.hve"),
+    )
+    shutil.copytree(
+        os.path.join(REAL_WINDOWS, "winprefetch"), os.path.join(directory, "Windows", "Prefetch")
+    )
+    WriteKit(os.path.join(directory, "Users", "alice", "AppData", "Roaming", "kit"))
+    for index in range(small_files):
+        folder = os.path.join(
+            directory, "Data", f"d{index // 1000:03d}", f"e{(index // 100) % 10:d}"
+        )
+        if index % 100 == 0:
+            os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, f"file{index:06d}.txt"), "w") as file_object:
+            file_object.write(f"generated file {index:d}\n")
+
+
+def BuildAnalysisStore(work_directory, name, target_events):
+    """Extracts a storage file of at least target_events events (EVTX copies)."""
+    storage_file = os.path.join(work_directory, f"{name}.plaso")
+    if os.path.exists(storage_file):
+        return storage_file, CountEvents(storage_file)
+    source = os.path.join(work_directory, f"{name}-source")
+    logs = os.path.join(source, "Windows", "System32", "winevt", "Logs")
+    os.makedirs(logs)
+    WriteKit(os.path.join(source, "Users", "Public", "kit"))
+    # System.evtx: 5,009 records, 2 events each (written and creation times).
+    copies = max(1, math.ceil(target_events / 10018))
+    for index in range(copies):
+        shutil.copyfile(
+            os.path.join(REAL_WINDOWS, "evtx", "System.evtx"),
+            os.path.join(logs, f"{index:03d}-System.evtx"),
+        )
+    Log(f"  building {name}: {copies} copies of System.evtx")
+    measurement = RunMeasured(
+        [
+            Script("log2timeline"), "--status_view", "none", "--quiet",
+            "--parsers", "winevtx,filestat", "--storage_file", storage_file, source,
+        ],
+        cwd=work_directory,
+    )  # fmt: skip
+    shutil.rmtree(source)
+    events = CountEvents(storage_file)
+    Log(f"  {name}: {events:,d} events in {measurement.wall:.1f} s")
+    return storage_file, events
+
+
+def Alternate(sides, runs, measure):
+    """Runs measure(side) runs times per side, rotating the order each round.
+
+    Returns:
+      dict[str, list[Measurement]]: measurements per side.
+    """
+    results = {side: [] for side in sides}
+    for round_index in range(runs):
+        shift = round_index % len(sides)
+        for side in sides[shift:] + sides[:shift]:
+            measurement = measure(side)
+            results[side].append(measurement)
+            Log(
+                f"    round {round_index + 1}/{runs} {side:<14s} {measurement.wall:7.2f} s"
+                f"  main {measurement.main_rss / 2**20:6.0f} MiB"
+                f"  child {measurement.child_rss / 2**20:6.0f} MiB"
+            )
+    return results
+
+
+def Median(measurements, attribute="wall"):
+    """Returns the median of an attribute of measurements."""
+    return statistics.median(getattr(measurement, attribute) for measurement in measurements)
+
+
+def BenchmarkExtraction(work_directory, evtx_copies, small_files, runs):
+    """Extension versus stock log2timeline on the same source and parsers."""
+    source = os.path.join(work_directory, "extraction-source")
+    if not os.path.isdir(source):
+        Log(f"  building source: {evtx_copies} x 2 EVTX, {small_files:,d} small files")
+        BuildExtractionSource(source, evtx_copies, small_files)
+    event_counts = {}
+
+    def Measure(side):
+        storage_file = os.path.join(work_directory, f"extraction-{side}.plaso")
+        if os.path.exists(storage_file):
+            os.remove(storage_file)
+        env = {"PLASO_NETSUPPORT_DISABLE": "1" if side == "stock" else "0"}
+        measurement = RunMeasured(
+            [
+                Script("log2timeline"), "--status_view", "none", "--quiet",
+                "--parsers", "win7", "--storage_file", storage_file, source,
+            ],
+            env=env,
+            cwd=work_directory,
+        )  # fmt: skip
+        event_counts[side] = CountEvents(storage_file)
+        os.remove(storage_file)
+        return measurement
+
+    results = Alternate(["extension", "stock"], runs, Measure)
+    return {
+        "results": results,
+        "events": event_counts,
+        "ratio": Median(results["extension"]) / Median(results["stock"]),
+        "evtx_copies": evtx_copies,
+        "small_files": small_files,
+    }
+
+
+ANALYSIS_VARIANTS = {
+    "noop": ["--analysis", "bench_noop"],
+    "tagging": ["--analysis", "tagging", "--tagging-file", TAG_FILE],
+    "netsupport": ["--analysis", "netsupport"],
+    "netsupport_nosigma": ["--analysis", "netsupport", "--netsupport-no-sigma"],
+}
+
+
+def RunAnalysis(work_directory, storage_file, variant):
+    """Runs psort -o null with an analysis variant on a fresh storage copy."""
+    copy = os.path.join(work_directory, f"analysis-{variant}.plaso")
+    shutil.copyfile(storage_file, copy)
+    env = {
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [REPOSITORY_ROOT, os.environ.get("PYTHONPATH")])
+        )
+    }
+    try:
+        measurement = RunMeasured(
+            [
+                sys.executable, "-c", PSORT_WRAPPER, "--status_view", "none", "--quiet",
+                *ANALYSIS_VARIANTS[variant], "-o", "null", copy,
+            ],
+            env=env,
+            cwd=work_directory,
+        )  # fmt: skip
+        measurement.tags = CountTags(copy)
+    finally:
+        os.remove(copy)
+    return measurement
+
+
+def CheckNoOpWrapper(work_directory, storage_file):
+    """Checks that psort through the wrapper knows the no-op plugin."""
+    result = subprocess.run(
+        [sys.executable, "-c", PSORT_WRAPPER, "--analysis", "list"],
+        env=dict(os.environ, PYTHONPATH=REPOSITORY_ROOT),
+        cwd=work_directory,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if "bench_noop" not in result.stdout:
+        raise RuntimeError(f"no-op plugin not registered:\n{result.stdout}\n{result.stderr}")
+
+
+def BenchmarkAnalysis(work_directory, storage_file, events, runs):
+    """Analysis variants on fresh copies of one storage file."""
+    CheckNoOpWrapper(work_directory, storage_file)
+    variants = list(ANALYSIS_VARIANTS)
+    results = Alternate(
+        variants, runs, lambda variant: RunAnalysis(work_directory, storage_file, variant)
+    )
+    summary = {}
+    for variant in variants:
+        wall = Median(results[variant])
+        summary[variant] = {
+            "wall": wall,
+            "events_per_second": events / wall,
+            "child_rss": max(m.child_rss for m in results[variant]),
+            "main_rss": max(m.main_rss for m in results[variant]),
+            "tags": results[variant][-1].tags,
+            "walls": [m.wall for m in results[variant]],
+        }
+    return {
+        "events": events,
+        "summary": summary,
+        "ours_noop": summary["netsupport"]["wall"] / summary["noop"]["wall"],
+        "ours_tagging": summary["netsupport"]["wall"] / summary["tagging"]["wall"],
+        "nosigma_noop": summary["netsupport_nosigma"]["wall"] / summary["noop"]["wall"],
+        "nosigma_tagging": summary["netsupport_nosigma"]["wall"] / summary["tagging"]["wall"],
+    }
+
+
+def BenchmarkScaling(work_directory, stores, runs, known=None):
+    """The netsupport plugin's analysis time at several storage sizes."""
+    rows = []
+    for name, storage_file, events in stores:
+        if known and known[0] == events:
+            walls = known[1]
+        else:
+            walls = [
+                RunAnalysis(work_directory, storage_file, "netsupport").wall
+                for _ in range(runs)
+            ]
+            Log(f"    {name}: {', '.join(f'{wall:.2f}' for wall in walls)} s")
+        wall = statistics.median(walls)
+        rows.append({"events": events, "wall": wall, "us_per_event": wall / events * 1e6})
+    # Marginal cost per event between the smallest and largest store, which
+    # removes psort's fixed start-up cost.
+    marginal = None
+    if len(rows) > 1 and rows[-1]["events"] > rows[0]["events"]:
+        marginal = (rows[-1]["wall"] - rows[0]["wall"]) / (
+            rows[-1]["events"] - rows[0]["events"]
+        ) * 1e6
+    return {"rows": rows, "marginal_us_per_event": marginal}
+
+
+def MachineDescription():
+    """Returns a dict describing the machine and software versions."""
+    cpu_model = "unknown"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as file_object:
+            for line in file_object:
+                if line.startswith("model name"):
+                    cpu_model = line.partition(":")[2].strip()
+                    break
+    except OSError:
+        pass
+    import plaso  # pylint: disable=import-outside-toplevel
+
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu_model,
+        "ram_gib": psutil.virtual_memory().total / 2**30,
+        "python": platform.python_version(),
+        "plaso": plaso.__version__,
+        "platform": platform.platform(),
+    }
+
+
+def Mark(value, target, strict=False):
+    """Returns a pass/fail mark for a ratio and its target."""
+    passed = value < target if strict else value <= target
+    return "meets target" if passed else "MISSES target"
+
+
+def FormatReport(arguments, machine, extraction, analysis, scaling, elapsed):
+    """Formats the results as Markdown."""
+    mib = 2**20
+    lines = [
+        "# plaso-netsupport benchmark results",
+        "",
+        f"* Date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",
+        f"* Mode: {'**--quick** (reduced sizes)' if arguments.quick else 'full'};"
+        f" {arguments.runs} runs per side (median), sides alternated with a"
+        f" rotating start; total benchmark time {elapsed / 60:.1f} min",
+        f"* Machine: {machine['nproc']} CPUs ({machine['cpu']}), "
+        f"{machine['ram_gib']:.1f} GiB RAM, {machine['platform']}",
+        f"* Python {machine['python']}, plaso {machine['plaso']}, "
+        "multiprocessing start method: fork (the 3.11 default)",
+        "* Command: `.venv/bin/python benchmarks/run.py"
+        + (" --quick" if arguments.quick else "")
+        + "` (`make bench`)",
+        "",
+    ]
+    if extraction:
+        ext = extraction["results"]
+        lines += [
+            "## Extraction: log2timeline --parsers win7, extension vs stock",
+            "",
+            "Source: an **OS directory** (not an E01) built in a temp dir: "
+            f"{extraction['evtx_copies']} copies each of the real `System.evtx` and "
+            "`System2.evtx`, the SAM, two NTUSER.DAT and Amcache.hve hives, 6 prefetch "
+            f"files, a NetSupport kit (client32.ini, NSM.LIC, ...) and "
+            f"{extraction['small_files']:,d} small generated files in nested folders. "
+            "Stock = the same tool with `PLASO_NETSUPPORT_DISABLE=1` (the extension is "
+            "not loaded; `win7` then expands to the stock parsers only).",
+            "",
+            "| Side | Events | Wall times (s) | Median (s) | Peak RSS main / worker (MiB) |",
+            "|---|---|---|---|---|",
+        ]
+        for side in ("extension", "stock"):
+            walls = ", ".join(f"{m.wall:.1f}" for m in ext[side])
+            lines.append(
+                f"| {side} | {extraction['events'].get(side, 0):,d} | {walls} | "
+                f"{Median(ext[side]):.1f} | "
+                f"{max(m.main_rss for m in ext[side]) / mib:.0f} / "
+                f"{max(m.child_rss for m in ext[side]) / mib:.0f} |"
+            )
+        lines += [
+            "",
+            f"**Ratio extension/stock: {extraction['ratio']:.3f}** (target <= 1.03: "
+            f"{Mark(extraction['ratio'], 1.03)})",
+            "",
+        ]
+    if analysis:
+        lines += [
+            f"## Analysis: psort -o null on {analysis['events']:,d} events",
+            "",
+            "Storage file: log2timeline `--parsers winevtx,filestat` over copies of the "
+            "real `System.evtx` plus a small NetSupport kit; each psort run works on a "
+            "fresh copy. psort runs as `python -c \"import benchmarks.noop_plugin; "
+            "from plaso.scripts import psort; psort.Main()\"` (PYTHONPATH=repo) for "
+            "every variant. Peak RSS: sampled every 0.1 s over the process tree; "
+            "'analysis' is the largest child (the plugin process), 'main' is psort.",
+            "",
+            "| Variant | Wall times (s) | Median (s) | Events/s | Peak RSS analysis / main (MiB) | Tags |",
+            "|---|---|---|---|---|---|",
+        ]
+        names = {
+            "noop": "(a) no-op plugin",
+            "tagging": "(b) stock tagging + netsupport_tags.txt",
+            "netsupport": "(c) netsupport",
+            "netsupport_nosigma": "(d) netsupport --netsupport-no-sigma",
+        }
+        for variant, row in analysis["summary"].items():
+            walls = ", ".join(f"{wall:.1f}" for wall in row["walls"])
+            lines.append(
+                f"| {names[variant]} | {walls} | {row['wall']:.1f} | "
+                f"{row['events_per_second']:,.0f} | {row['child_rss'] / mib:.0f} / "
+                f"{row['main_rss'] / mib:.0f} | {row['tags']:,d} |"
+            )
+        lines += [
+            "",
+            f"* **ours/no-op: {analysis['ours_noop']:.3f}** (target <= 1.15: "
+            f"{Mark(analysis['ours_noop'], 1.15)})",
+            f"* **ours/tagging: {analysis['ours_tagging']:.3f}** (target < 1: "
+            f"{Mark(analysis['ours_tagging'], 1.0, strict=True)})",
+            f"* ours without Sigma/no-op: {analysis['nosigma_noop']:.3f}; "
+            f"ours without Sigma/tagging: {analysis['nosigma_tagging']:.3f}",
+            "",
+        ]
+    if scaling:
+        lines += [
+            "## Scaling: netsupport plugin, psort -o null",
+            "",
+            "| Events | Median wall (s) | Time per event (µs) |",
+            "|---|---|---|",
+        ]
+        for row in scaling["rows"]:
+            lines.append(f"| {row['events']:,d} | {row['wall']:.1f} | {row['us_per_event']:.1f} |")
+        if scaling["marginal_us_per_event"] is not None:
+            lines += [
+                "",
+                f"Marginal time per event (smallest to largest, start-up removed): "
+                f"{scaling['marginal_us_per_event']:.1f} µs. Linear scaling means the "
+                "per-event times stay roughly constant (the smallest size carries "
+                "psort's fixed start-up cost).",
+            ]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def Main():
+    """Runs the benchmarks."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="reduced sizes")
+    parser.add_argument("--runs", type=int, default=None, help="runs per side")
+    parser.add_argument("--work-directory", default=None, help="keep stores here")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument(
+        "--only", choices=["extraction", "analysis", "scaling"], action="append",
+        help="run only these parts (repeatable)",
+    )  # fmt: skip
+    parser.add_argument("--results", default=RESULTS_FILE, help="Markdown output file")
+    arguments = parser.parse_args()
+
+    size_index = 1 if arguments.quick else 0
+    sizes = {name: values[size_index] for name, values in SIZES.items()}
+    arguments.runs = arguments.runs or sizes["runs"]
+    parts = set(arguments.only or ["extraction", "analysis", "scaling"])
+
+    work_directory = arguments.work_directory or tempfile.mkdtemp(prefix="netsupport-bench-")
+    os.makedirs(work_directory, exist_ok=True)
+    started = time.perf_counter()
+    machine = MachineDescription()
+    Log(f"work directory: {work_directory}")
+    Log(f"machine: {machine}")
+    extraction = analysis = scaling = None
+    try:
+        if "extraction" in parts:
+            Log("== extraction (log2timeline --parsers win7): extension vs stock")
+            extraction = BenchmarkExtraction(
+                work_directory,
+                sizes["extraction_evtx_copies"],
+                sizes["extraction_small_files"],
+                arguments.runs,
+            )
+            Log(f"  ratio extension/stock: {extraction['ratio']:.3f} (target <= 1.03)")
+
+        target = sizes["analysis_events"]
+        if parts & {"analysis", "scaling"}:
+            Log("== storage files")
+            store_full = BuildAnalysisStore(work_directory, f"store-{target}", target)
+        if "analysis" in parts:
+            Log(f"== analysis (psort -o null) on {store_full[1]:,d} events")
+            analysis = BenchmarkAnalysis(
+                work_directory, store_full[0], store_full[1], arguments.runs
+            )
+            for variant, row in analysis["summary"].items():
+                Log(
+                    f"  {variant:<20s} {row['wall']:7.2f} s {row['events_per_second']:9,.0f} ev/s"
+                    f"  analysis RSS {row['child_rss'] / 2**20:5.0f} MiB  tags {row['tags']:,d}"
+                )
+            Log(f"  ours/no-op: {analysis['ours_noop']:.3f} (target <= 1.15)")
+            Log(f"  ours/tagging: {analysis['ours_tagging']:.3f} (target < 1)")
+            Log(f"  ours-no-sigma/no-op: {analysis['nosigma_noop']:.3f}")
+        if "scaling" in parts:
+            Log("== scaling (netsupport plugin)")
+            stores = []
+            for fraction in (4, 2):
+                storage_file, events = BuildAnalysisStore(
+                    work_directory, f"store-{target // fraction}", target // fraction
+                )
+                stores.append((f"1/{fraction}", storage_file, events))
+            stores.append(("full", store_full[0], store_full[1]))
+            known = None
+            if analysis:
+                known = (analysis["events"], analysis["summary"]["netsupport"]["walls"])
+            scaling = BenchmarkScaling(
+                work_directory, stores, sizes["scaling_runs"], known=known
+            )
+            for row in scaling["rows"]:
+                Log(
+                    f"  {row['events']:9,d} events {row['wall']:7.2f} s "
+                    f"{row['us_per_event']:6.1f} µs/event"
+                )
+            if scaling["marginal_us_per_event"] is not None:
+                Log(f"  marginal: {scaling['marginal_us_per_event']:.1f} µs/event")
+    finally:
+        if not arguments.keep and not arguments.work_directory:
+            shutil.rmtree(work_directory, ignore_errors=True)
+
+    elapsed = time.perf_counter() - started
+    report = FormatReport(arguments, machine, extraction, analysis, scaling, elapsed)
+    with open(arguments.results, "w", encoding="utf-8") as file_object:
+        file_object.write(report)
+    Log(f"== done in {elapsed / 60:.1f} min; results written to {arguments.results}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(Main())
