@@ -37,7 +37,9 @@ _VARIABLES = {
 _VARIABLE = re.compile(r"%[a-z0-9_()]+%", re.IGNORECASE)
 
 _EXECUTABLE_IN_COMMAND = re.compile(
-    r'^\s*(?:"([^"]+)"|(\S+?\.(?:exe|com|bat|cmd|lnk|dll|scr|ps1|js|vbs))(?=\s|$)|(\S+))',
+    # Like CreateProcess: an unquoted path may hold spaces up to the first
+    # executable extension.
+    r'^\s*(?:"([^"]+)"|(.+?\.(?:exe|com|bat|cmd|lnk|dll|scr|ps1|js|vbs))(?=\s|$)|(\S+))',
     re.IGNORECASE,
 )
 

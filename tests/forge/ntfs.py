@@ -380,6 +380,7 @@ USN_REASON_RENAME_OLD_NAME = 0x00001000
 USN_REASON_RENAME_NEW_NAME = 0x00002000
 USN_REASON_BASIC_INFO_CHANGE = 0x00008000
 USN_REASON_CLOSE = 0x80000000
+USN_PAGE_SIZE = 4096
 
 
 def usn_record_v2(usn, file_reference, parent_reference, when, reason, name,
@@ -398,5 +399,9 @@ def build_usn_stream(records):
     journal order -> $J bytes (USN = offset in the stream)."""
     out = bytearray()
     for file_ref, parent_ref, when, reason, name, attrs in records:
+        size = len(usn_record_v2(0, file_ref, parent_ref, when, reason, name, attrs))
+        # like Windows, never let a record cross a 4 KiB journal page
+        if len(out) // USN_PAGE_SIZE != (len(out) + size - 1) // USN_PAGE_SIZE:
+            out += bytes(USN_PAGE_SIZE - len(out) % USN_PAGE_SIZE)
         out += usn_record_v2(len(out), file_ref, parent_ref, when, reason, name, attrs)
     return bytes(out)
