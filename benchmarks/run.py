@@ -64,11 +64,11 @@ NSM_LIC = (
 
 # Sizes: (full, quick).
 SIZES = {
-    "extraction_evtx_copies": (6, 2),
-    "extraction_small_files": (20000, 4000),
+    "extraction_evtx_copies": (4, 1),
+    "extraction_small_files": (20000, 2000),
     "analysis_events": (200000, 50000),
     "runs": (3, 3),
-    "scaling_runs": (3, 1),
+    "scaling_runs": (1, 1),
 }
 
 
@@ -440,6 +440,7 @@ def FormatReport(arguments, machine, extraction, analysis, scaling, elapsed):
         "* Command: `.venv/bin/python benchmarks/run.py"
         + (" --quick" if arguments.quick else "")
         + "` (`make bench`)",
+        *[f"* Note: {note}" for note in arguments.note],
         "",
     ]
     if extraction:
@@ -527,6 +528,7 @@ def FormatReport(arguments, machine, extraction, analysis, scaling, elapsed):
                 "psort's fixed start-up cost).",
             ]
         lines.append("")
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -542,6 +544,7 @@ def Main():
         help="run only these parts (repeatable)",
     )  # fmt: skip
     parser.add_argument("--results", default=RESULTS_FILE, help="Markdown output file")
+    parser.add_argument("--note", action="append", default=[], help="note for RESULTS.md")
     arguments = parser.parse_args()
 
     size_index = 1 if arguments.quick else 0

@@ -8,7 +8,9 @@ spawn or forkserver re-imports the main script, and with it this module, so
 our parsers are registered in every process.
 
 plaso-netsupport is the examiner's command: `timeline` writes the
-NetSupport-only timeline of a storage file.
+NetSupport-only timeline of a storage file; `triage` runs extraction,
+analysis and every output on an image; `report` writes the HTML, JSON or
+Markdown report of an analysed storage file (see plaso_netsupport.triage).
 """
 
 import argparse
@@ -133,6 +135,21 @@ def _BuildParser():
         help="export only; the storage file was analysed before",
     )
     timeline.add_argument("--force", action="store_true", help="overwrite output")
+    # Imported here: triage imports this module (UsageError, PlasoScript).
+    from plaso_netsupport import triage  # pylint: disable=import-outside-toplevel
+
+    triage.AddTriageArguments(
+        commands.add_parser(
+            "triage",
+            help="extract, analyse and write every NetSupport output for an image",
+        )
+    )
+    triage.AddReportArguments(
+        commands.add_parser(
+            "report",
+            help="write the HTML, JSON or Markdown report of an analysed storage file",
+        )
+    )
     return parser
 
 
@@ -140,7 +157,9 @@ def Main(argv=None):
     """Entry point of the plaso-netsupport command."""
     parser = _BuildParser()
     arguments = parser.parse_args(argv)
-    handlers = {"timeline": _Timeline}
+    from plaso_netsupport import triage  # pylint: disable=import-outside-toplevel
+
+    handlers = {"timeline": _Timeline, "triage": triage.Triage, "report": triage.Report}
     try:
         return handlers[arguments.command](arguments)
     except UsageError as exception:
@@ -152,6 +171,9 @@ def Main(argv=None):
             f"exited with {exception.returncode}\n"
         )
         return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("plaso-netsupport: interrupted\n")
+        return 130
 
 
 if __name__ == "__main__":

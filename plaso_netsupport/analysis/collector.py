@@ -13,6 +13,8 @@ folders outside the Windows directory, NetSupport-named files, process
 creations outside it, service and script events), not with other events.
 """
 
+import re
+
 from plaso_netsupport.analysis import paths
 from plaso_netsupport.sigma import fields as evtx_fields
 
@@ -109,6 +111,22 @@ def _DecodeBinaryString(hex_string):
     return text.split("\x00", 1)[0]
 
 
+def _NamedValues(values):
+    """Yields (lower-case name, lower-case data) of registry event values.
+
+    plaso stores them as dicts (name, data_type, data), tuples or "name: data"
+    strings, depending on the plugin.
+    """
+    for value in values or []:
+        if isinstance(value, dict):
+            yield str(value.get("name") or "").lower(), str(value.get("data") or "").lower()
+        elif isinstance(value, (list, tuple)) and value:
+            yield str(value[0]).lower(), str(value[-1]).lower()
+        else:
+            name, _, data = str(value).partition(":")
+            yield name.strip().lower(), data.strip().lower()
+
+
 def _IsSystemPath(path):
     return path.startswith(_SYSTEM_FOLDERS)
 
@@ -154,6 +172,10 @@ class Collector:
             ]
         )
         self._kept_processes = set()
+        self._vendor_name = re.compile(
+            r"\bnetsupport (?:ltd|manager|school|client)|"
+            + "|".join(re.escape(name.lower()) for name in knowledge.data["oem_products"])
+        )
         self.items = {}
         self._handlers = {
             "fs:stat": self._File,
@@ -233,15 +255,29 @@ class Collector:
                 "directory": is_directory,
                 "deleted": allocated is False,
                 "stream": stream_name,
+                "inode": str(getattr(event_data, "inode", None) or ""),
             },
         )
 
     def _UsnChange(self, event_data, event_data_stream):
+        # A change-journal record names only the file and its parent folder's
+        # file reference; the folder is resolved from the file system events.
         name = (getattr(event_data, "filename", None) or "").lower()
-        flags = getattr(event_data, "update_reason_flags", None) or 0
-        if not name or not flags & _USN_FILE_DELETE:
+        if not name or not self._FileCandidate("\\?\\" + name):
             return None
-        return Item("usn_delete", event_data.data_type, "", {"file_name": name})
+        flags = getattr(event_data, "update_reason_flags", None) or 0
+        return Item(
+            "usn",
+            event_data.data_type,
+            "",
+            {
+                "file_name": name,
+                "parent_reference": str(
+                    getattr(event_data, "parent_file_reference", None) or ""
+                ),
+                "deleted": bool(flags & _USN_FILE_DELETE),
+            },
+        )
 
     def _RecycleBin(self, event_data, event_data_stream):
         path = paths.Normalise(getattr(event_data, "original_filename", None))
@@ -331,10 +367,14 @@ class Collector:
     def _Service(self, event_data, event_data_stream):
         name = (getattr(event_data, "name", None) or "").lower()
         image = paths.ExecutableOfCommand(getattr(event_data, "image_path", None))
-        display_name = ""
-        for value in getattr(event_data, "values", None) or []:
-            if isinstance(value, (list, tuple)) and value and value[0] == "DisplayName":
-                display_name = str(value[-1]).lower()
+        display_name = next(
+            (
+                data
+                for name, data in _NamedValues(getattr(event_data, "values", None))
+                if name == "displayname"
+            ),
+            "",
+        )
         if (
             name not in self._knowledge.service_names
             and display_name not in self._knowledge.service_display_names
@@ -354,13 +394,14 @@ class Collector:
 
     def _RegistryKey(self, event_data, event_data_stream):
         key_path = (getattr(event_data, "key_path", None) or "").lower()
-        if not self._IsVendorKey(key_path):
+        values = getattr(event_data, "values", None) or []
+        if not self._IsVendorKey(key_path, values):
             return None
         return Item(
             "registry",
             event_data.data_type,
             "",
-            {"key_path": key_path, "values": list(getattr(event_data, "values", None) or [])},
+            {"key_path": key_path},
         )
 
     def _NetSupportRegistry(self, event_data, event_data_stream):
@@ -380,7 +421,7 @@ class Collector:
             },
         )
 
-    def _IsVendorKey(self, key_path):
+    def _IsVendorKey(self, key_path, values=()):
         if "\\software\\" not in key_path:
             return False
         for lookalike in self._knowledge.registry_lookalike_keys:
@@ -391,7 +432,13 @@ class Collector:
                 f"\\wow6432node\\{vendor_key}" in key_path
             ):
                 return True
-        return "\\uninstall\\" in key_path and "netsupport" in str(key_path)
+        if "\\currentversion\\uninstall\\" not in key_path:
+            return False
+        # An uninstall entry of NetSupport Ltd software, by its values.
+        return any(
+            name in ("displayname", "publisher") and self._vendor_name.search(data)
+            for name, data in _NamedValues(values)
+        )
 
     def _Link(self, event_data, event_data_stream):
         target = paths.Normalise(

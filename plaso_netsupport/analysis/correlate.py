@@ -79,6 +79,24 @@ class Correlator:
         self.installations = {}
         self.notes = []
 
+    # Step 0: change-journal records get the path of their parent folder.
+
+    @staticmethod
+    def _ResolveChangeJournalPaths(items):
+        folders = {
+            item.values["inode"]: item.path
+            for item in items
+            if item.role == "file" and item.values.get("directory")
+            and item.values.get("inode")
+        }
+        for item in items:
+            if item.role != "usn":
+                continue
+            folder = folders.get(item.values["parent_reference"])
+            if folder:
+                item.path = f"{folder}\\{item.values['file_name']}"
+                item.folder, item.name = folder, item.values["file_name"]
+
     # Step 1: kit folders.
 
     def _FindKitFolders(self, items):
@@ -96,7 +114,7 @@ class Correlator:
                 Add(item.path)
                 if item.values.get("dll_name") == "pcicl32.dll":
                     certain.add(item.folder)
-            elif item.role in ("config", "licence"):
+            elif item.role == "config":
                 certain.add(item.folder)
             elif item.role == "prefetch":
                 for mapped in item.values["mapped_files"]:
@@ -162,6 +180,10 @@ class Correlator:
     def Correlate(self, items):
         """Returns [(item, installation, kinds)] for every evidence item."""
         items = sorted(items, key=lambda item: min(item.timestamps or [0]))
+        self._ResolveChangeJournalPaths(items)
+        self._validated_paths = {
+            item.path for item in items if item.role in ("config", "licence")
+        }
         self._FindKitFolders(items)
         self._FindClients(items)
 
@@ -194,14 +216,17 @@ class Correlator:
         role = item.role
         installation = self._InstallationOf(item.path)
         kinds = []
-        if role in ("file", "pe"):
+        if role in ("file", "pe", "usn"):
             if installation is None and item.path in self.installations:
                 # The kit folder's own directory entry.
                 installation = self.installations[item.path]
+            if installation is None and item.values.get("directory"):
+                installation = self._InstallationBelowVendorFolder(item)
             if installation is None:
                 return None, None
             kinds.append("kit_file")
-            installation.files.add(item.name)
+            if role != "usn":
+                installation.files.add(item.name)
             if item.name in installation.renamed_names:
                 kinds.append("renamed_client")
             if item.values.get("deleted"):
@@ -301,7 +326,7 @@ class Correlator:
                 name = paths.Split(paths.Normalise(reference))[1]
                 if name:
                     deleted_names[name] = installation
-        elif role in ("usn_delete", "recycled", "privileges", "log_cleared", "sigma"):
+        elif role in ("recycled", "privileges", "log_cleared", "sigma"):
             return None, None
         if installation is not None:
             installation.timestamps.extend(item.timestamps)
@@ -346,19 +371,17 @@ class Correlator:
 
     def _JudgeLate(self, item, startup_links, logon_ids, deleted_names):
         role = item.role
-        if role in ("file", "pe"):
+        if role in ("file", "pe", "usn"):
             if item.path in startup_links:
                 return ["autostart"], startup_links[item.path]
-            if item.values.get("deleted") and item.name in deleted_names:
-                return ["file_deletion"], deleted_names[item.name]
-            return [], None
-        if role == "usn_delete":
-            name = item.values["file_name"]
-            if name in deleted_names:
-                return ["file_deletion"], deleted_names[name]
-            for installation in self.installations.values():
-                if name in installation.files:
-                    return ["file_deletion"], installation
+            if item.name in deleted_names:
+                # A file a NetSupport script block names (the kit archive).
+                kind = "file_deletion" if item.values.get("deleted") else "related_file"
+                return [kind], deleted_names[item.name]
+            if item.path in self._validated_paths:
+                # A licence or configuration our parsers read, with no kit
+                # around it: NetSupport evidence, but no installation.
+                return ["kit_file"], None
             return [], None
         if role == "recycled":
             installation = self._InstallationOf(item.path)
@@ -378,6 +401,16 @@ class Correlator:
         return [], None
 
     # Helpers.
+
+    def _InstallationBelowVendorFolder(self, item):
+        """Returns the installation inside a vendor folder such as \\NetSupport."""
+        if "netsupport" not in item.name:
+            return None
+        prefix = item.path + "\\"
+        for folder, installation in self.installations.items():
+            if folder.startswith(prefix):
+                return installation
+        return None
 
     def _InstallationByService(self, item):
         key_name = item.values.get("key_name") or ""

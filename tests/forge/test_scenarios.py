@@ -19,6 +19,8 @@ import sys
 import pytest
 import yaml
 
+from tests import plaso_run
+from tests import scenario_cache
 from tests.forge import disk as disk_mod
 from tests.forge import ntfs as ntfs_mod
 from tests.forge import scenario as sc
@@ -85,26 +87,20 @@ _CACHE = {}
 
 
 @pytest.fixture(scope="module")
-def timeline(tmp_path_factory):
+def timeline():
+    """Events of each scenario, from the session-wide extraction cache."""
+
     def get(name):
         if name not in _CACHE:
-            work = tmp_path_factory.mktemp("l2t-" + name)
-            storage = str(work / (name + ".plaso"))
-            jsonl = str(work / (name + ".jsonl"))
-            subprocess.run(
-                [os.path.join(BIN, "log2timeline"), "--status_view", "none", "--quiet",
-                 "--storage_file", storage, _image_path(name)],
-                check=True, cwd=str(work), capture_output=True)
-            subprocess.run([os.path.join(BIN, "psort"), "-o", "json_line", "-w", jsonl, storage],
-                           check=True, cwd=str(work), capture_output=True)
-            # pinfo's text output is checked too (its JSON output is not valid
-            # JSON when warning messages hold control characters).
-            info = subprocess.run([os.path.join(BIN, "pinfo"), "-v", storage],
-                                  check=True, cwd=str(work), capture_output=True, text=True)
-            with open(jsonl, encoding="utf-8") as f:
-                events = [json.loads(line) for line in f if line.strip()]
-            _CACHE[name] = (events, {"storage": storage, "pinfo": info.stdout})
+            storage = scenario_cache.Extracted(name)
+            jsonl = storage + ".all.jsonl"
+            # Warnings are read with plaso's storage reader: `pinfo --output_format
+            # json` is not valid JSON and `pinfo -v` exits 1 when warning messages
+            # hold control characters (scenario damaged).
+            events = plaso_run.JsonLines(storage, jsonl, cwd=os.path.dirname(storage))
+            _CACHE[name] = (events, {"storage": storage})
         return _CACHE[name]
+
     return get
 
 
