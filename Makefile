@@ -5,8 +5,8 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages: the image forge (mkntfs, libntfs-3g, ewfacquire, faketime)
-# and venv support.
-DEBIAN_PACKAGES := ntfs-3g ewf-tools faketime python3-venv
+# venv support, and headless Chromium to check the HTML report as rendered.
+DEBIAN_PACKAGES := ntfs-3g ewf-tools faketime python3-venv chromium fonts-dejavu-core
 DEMO_DIR ?= $(CURDIR)/.demo
 DEMO_IMAGE ?= test_data/images/rat_drop.E01
 

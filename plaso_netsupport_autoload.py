@@ -17,7 +17,12 @@ import threading
 
 DISABLE_VARIABLE = "PLASO_NETSUPPORT_DISABLE"
 
-_TRIGGER_MODULES = frozenset(["plaso.parsers", "plaso.analysis"])
+# Modules whose import loads the extension. plaso.output.mediator (psort's
+# output) only needs our message formatters, which are added then rather than
+# at every extension load: importing plaso.output costs 0.2 s per process.
+_TRIGGER_MODULES = frozenset(
+    ["plaso.parsers", "plaso.analysis", "plaso.output.mediator"]
+)
 
 _lock = threading.RLock()
 _loading = False
@@ -33,20 +38,23 @@ def _IsDisabled():
     )
 
 
-def _LoadExtension():
+def _LoadExtension(fullname=None):
     """Imports plaso_netsupport once; safe to call again and from within."""
     global _loading
 
-    if "plaso_netsupport" in sys.modules:
-        return
-    with _lock:
-        if _loading or "plaso_netsupport" in sys.modules:
-            return
-        _loading = True
-        try:
-            import plaso_netsupport  # pylint: disable=import-outside-toplevel,unused-import
-        finally:
-            _loading = False
+    if "plaso_netsupport" not in sys.modules:
+        with _lock:
+            if _loading or "plaso_netsupport" in sys.modules:
+                return
+            _loading = True
+            try:
+                import plaso_netsupport  # pylint: disable=import-outside-toplevel,unused-import
+            finally:
+                _loading = False
+    if fullname == "plaso.output.mediator" or "plaso.output.mediator" in sys.modules:
+        hooks = sys.modules.get("plaso_netsupport.hooks")
+        if hooks is not None:
+            hooks.InstallOutput()
 
 
 class _LoaderWrapper:
@@ -65,7 +73,7 @@ class _LoaderWrapper:
     def exec_module(self, module):
         """Executes the real module, then registers the extension."""
         self._loader.exec_module(module)
-        _LoadExtension()
+        _LoadExtension(module.__name__)
 
 
 class PlasoWatcher:

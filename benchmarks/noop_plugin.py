@@ -42,5 +42,8 @@ class BenchmarkNoOpAnalysisPlugin(interface.AnalysisPlugin):
         return analysis_report
 
 
-if BenchmarkNoOpAnalysisPlugin.NAME not in manager.AnalysisPluginManager._plugin_classes:  # pylint: disable=protected-access
+if (
+    BenchmarkNoOpAnalysisPlugin.NAME
+    not in manager.AnalysisPluginManager._plugin_classes
+):  # pylint: disable=protected-access
     manager.AnalysisPluginManager.RegisterPlugin(BenchmarkNoOpAnalysisPlugin)

@@ -38,7 +38,9 @@ import psutil
 BENCHMARK_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 REPOSITORY_ROOT = os.path.dirname(BENCHMARK_DIRECTORY)
 BIN_DIRECTORY = os.path.dirname(sys.executable)
-REAL_WINDOWS = os.environ.get("PLASO_NETSUPPORT_REAL_WINDOWS", "/work/shared/real-windows")
+REAL_WINDOWS = os.environ.get(
+    "PLASO_NETSUPPORT_REAL_WINDOWS", "/work/shared/real-windows"
+)
 TAG_FILE = os.path.join(BENCHMARK_DIRECTORY, "netsupport_tags.txt")
 RESULTS_FILE = os.path.join(BENCHMARK_DIRECTORY, "RESULTS.md")
 
@@ -130,7 +132,9 @@ def RunMeasured(arguments, env=None, cwd=None, interval=0.1):
         raise RuntimeError(
             f"{' '.join(map(str, arguments))} exited {process.returncode}:\n{stderr[-3000:]}"
         )
-    return Measurement(wall, main_rss, max(child_rss.values(), default=0), process.returncode)
+    return Measurement(
+        wall, main_rss, max(child_rss.values(), default=0), process.returncode
+    )
 
 
 def CountEvents(storage_file):
@@ -179,7 +183,9 @@ def BuildExtractionSource(directory, evtx_copies, small_files):
             )
     config = os.path.join(directory, "Windows", "System32", "config")
     os.makedirs(config)
-    shutil.copyfile(os.path.join(REAL_WINDOWS, "regf", "SAM"), os.path.join(config, "SAM"))
+    shutil.copyfile(
+        os.path.join(REAL_WINDOWS, "regf", "SAM"), os.path.join(config, "SAM")
+    )
     for user, hive in (("alice", "NTUSER.DAT"), ("bob", "NTUSER-WIN7.DAT")):
         user_directory = os.path.join(directory, "Users", user)
         os.makedirs(user_directory)
@@ -193,7 +199,8 @@ def BuildExtractionSource(directory, evtx_copies, small_files):
         os.path.join(amcache, "Amcache.hve"),
     )
     shutil.copytree(
-        os.path.join(REAL_WINDOWS, "winprefetch"), os.path.join(directory, "Windows", "Prefetch")
+        os.path.join(REAL_WINDOWS, "winprefetch"),
+        os.path.join(directory, "Windows", "Prefetch"),
     )
     WriteKit(os.path.join(directory, "Users", "alice", "AppData", "Roaming", "kit"))
     for index in range(small_files):
@@ -258,7 +265,9 @@ def Alternate(sides, runs, measure):
 
 def Median(measurements, attribute="wall"):
     """Returns the median of an attribute of measurements."""
-    return statistics.median(getattr(measurement, attribute) for measurement in measurements)
+    return statistics.median(
+        getattr(measurement, attribute) for measurement in measurements
+    )
 
 
 def BenchmarkExtraction(work_directory, evtx_copies, small_files, runs):
@@ -339,7 +348,9 @@ def CheckNoOpWrapper(work_directory, storage_file):
         check=False,
     )
     if "bench_noop" not in result.stdout:
-        raise RuntimeError(f"no-op plugin not registered:\n{result.stdout}\n{result.stderr}")
+        raise RuntimeError(
+            f"no-op plugin not registered:\n{result.stdout}\n{result.stderr}"
+        )
 
 
 def BenchmarkAnalysis(work_directory, storage_file, events, runs):
@@ -347,7 +358,9 @@ def BenchmarkAnalysis(work_directory, storage_file, events, runs):
     CheckNoOpWrapper(work_directory, storage_file)
     variants = list(ANALYSIS_VARIANTS)
     results = Alternate(
-        variants, runs, lambda variant: RunAnalysis(work_directory, storage_file, variant)
+        variants,
+        runs,
+        lambda variant: RunAnalysis(work_directory, storage_file, variant),
     )
     summary = {}
     for variant in variants:
@@ -366,7 +379,8 @@ def BenchmarkAnalysis(work_directory, storage_file, events, runs):
         "ours_noop": summary["netsupport"]["wall"] / summary["noop"]["wall"],
         "ours_tagging": summary["netsupport"]["wall"] / summary["tagging"]["wall"],
         "nosigma_noop": summary["netsupport_nosigma"]["wall"] / summary["noop"]["wall"],
-        "nosigma_tagging": summary["netsupport_nosigma"]["wall"] / summary["tagging"]["wall"],
+        "nosigma_tagging": summary["netsupport_nosigma"]["wall"]
+        / summary["tagging"]["wall"],
     }
 
 
@@ -383,14 +397,18 @@ def BenchmarkScaling(work_directory, stores, runs, known=None):
             ]
             Log(f"    {name}: {', '.join(f'{wall:.2f}' for wall in walls)} s")
         wall = statistics.median(walls)
-        rows.append({"events": events, "wall": wall, "us_per_event": wall / events * 1e6})
+        rows.append(
+            {"events": events, "wall": wall, "us_per_event": wall / events * 1e6}
+        )
     # Marginal cost per event between the smallest and largest store, which
     # removes psort's fixed start-up cost.
     marginal = None
     if len(rows) > 1 and rows[-1]["events"] > rows[0]["events"]:
-        marginal = (rows[-1]["wall"] - rows[0]["wall"]) / (
-            rows[-1]["events"] - rows[0]["events"]
-        ) * 1e6
+        marginal = (
+            (rows[-1]["wall"] - rows[0]["wall"])
+            / (rows[-1]["events"] - rows[0]["events"])
+            * 1e6
+        )
     return {"rows": rows, "marginal_us_per_event": marginal}
 
 
@@ -479,8 +497,8 @@ def FormatReport(arguments, machine, extraction, analysis, scaling, elapsed):
             "",
             "Storage file: log2timeline `--parsers winevtx,filestat` over copies of the "
             "real `System.evtx` plus a small NetSupport kit; each psort run works on a "
-            "fresh copy. psort runs as `python -c \"import benchmarks.noop_plugin; "
-            "from plaso.scripts import psort; psort.Main()\"` (PYTHONPATH=repo) for "
+            'fresh copy. psort runs as `python -c "import benchmarks.noop_plugin; '
+            'from plaso.scripts import psort; psort.Main()"` (PYTHONPATH=repo) for '
             "every variant. Peak RSS: sampled every 0.1 s over the process tree; "
             "'analysis' is the largest child (the plugin process), 'main' is psort.",
             "",
@@ -518,7 +536,9 @@ def FormatReport(arguments, machine, extraction, analysis, scaling, elapsed):
             "|---|---|---|",
         ]
         for row in scaling["rows"]:
-            lines.append(f"| {row['events']:,d} | {row['wall']:.1f} | {row['us_per_event']:.1f} |")
+            lines.append(
+                f"| {row['events']:,d} | {row['wall']:.1f} | {row['us_per_event']:.1f} |"
+            )
         if scaling["marginal_us_per_event"] is not None:
             lines += [
                 "",
@@ -544,7 +564,9 @@ def Main():
         help="run only these parts (repeatable)",
     )  # fmt: skip
     parser.add_argument("--results", default=RESULTS_FILE, help="Markdown output file")
-    parser.add_argument("--note", action="append", default=[], help="note for RESULTS.md")
+    parser.add_argument(
+        "--note", action="append", default=[], help="note for RESULTS.md"
+    )
     arguments = parser.parse_args()
 
     size_index = 1 if arguments.quick else 0
@@ -552,7 +574,9 @@ def Main():
     arguments.runs = arguments.runs or sizes["runs"]
     parts = set(arguments.only or ["extraction", "analysis", "scaling"])
 
-    work_directory = arguments.work_directory or tempfile.mkdtemp(prefix="netsupport-bench-")
+    work_directory = arguments.work_directory or tempfile.mkdtemp(
+        prefix="netsupport-bench-"
+    )
     os.makedirs(work_directory, exist_ok=True)
     started = time.perf_counter()
     machine = MachineDescription()

@@ -25,7 +25,9 @@ import plaso_netsupport  # noqa: F401  pylint: disable=unused-import
 def _RunPlasoTool(name):
     module = __import__(f"plaso.scripts.{name}", fromlist=["Main"])
     result = module.Main()
-    sys.exit(0 if result is None or result is True else (1 if result is False else result))
+    sys.exit(
+        0 if result is None or result is True else (1 if result is False else result)
+    )
 
 
 def Log2Timeline():

@@ -9,12 +9,10 @@ The wraps are idempotent: Install() may be called any number of times.
 """
 
 import os
+import sys
 
 from plaso.engine import timeliner
 from plaso.engine import yaml_timeliner_file
-from plaso.formatters import manager as formatters_manager
-from plaso.formatters import yaml_formatters_file
-from plaso.output import mediator as output_mediator
 from plaso.parsers import presets
 from plaso.storage import writer as storage_writer
 
@@ -58,6 +56,10 @@ def AddTimelinerDefinitions(event_data_timeliner):
 
 def AddMessageFormatters(mediator):
     """Adds our message formatters to an output mediator, without overriding."""
+    # pylint: disable=import-outside-toplevel
+    from plaso.formatters import manager as formatters_manager
+    from plaso.formatters import yaml_formatters_file
+
     reader = yaml_formatters_file.YAMLFormattersFile()
     for message_formatter in reader.ReadFromFile(FORMATTERS_FILE):
         if message_formatter.data_type in mediator._message_formatters:
@@ -68,9 +70,7 @@ def AddMessageFormatters(mediator):
             )
             if helper:
                 message_formatter.AddHelper(helper)
-        mediator._message_formatters[message_formatter.data_type] = (
-            message_formatter
-        )
+        mediator._message_formatters[message_formatter.data_type] = message_formatter
         mediator._source_mappings[message_formatter.data_type] = (
             message_formatter.source_mapping
         )
@@ -140,9 +140,7 @@ def _MakeAddOrUpdateEventTag(original):
         # labels of a re-analysis whose labels are a superset of the stored
         # ones. Merge them ourselves, then let plaso do its bookkeeping.
         existing = self._GetCachedEventTag(event_tag.GetEventIdentifier())
-        if existing is not None and not set(event_tag.labels).issubset(
-            existing.labels
-        ):
+        if existing is not None and not set(event_tag.labels).issubset(existing.labels):
             existing.AddLabels(event_tag.labels)
             self._store.UpdateAttributeContainer(existing)
         original(self, event_tag)
@@ -150,13 +148,13 @@ def _MakeAddOrUpdateEventTag(original):
     return AddOrUpdateEventTag
 
 
-def Install():
-    """Installs all wraps; safe to call more than once."""
-    _Wrap(
-        timeliner.EventDataTimeliner,
-        "_ReadConfigurationFile",
-        _MakeReadConfigurationFile,
-    )
+def InstallOutput():
+    """Adds our message formatters to psort's output; call once plaso.output is
+    imported (plaso_netsupport_autoload does, as do Install() and the tests)."""
+    from plaso.output import (
+        mediator as output_mediator,
+    )  # pylint: disable=import-outside-toplevel
+
     _Wrap(
         output_mediator.OutputMediator,
         "ReadMessageFormattersFromDirectory",
@@ -167,5 +165,20 @@ def Install():
         "ReadMessageFormattersFromFile",
         _MakeReadFromFile,
     )
+
+
+def Install():
+    """Installs all wraps; safe to call more than once.
+
+    The output wraps are installed now only if plaso's output is already
+    imported: extraction workers never need it.
+    """
+    _Wrap(
+        timeliner.EventDataTimeliner,
+        "_ReadConfigurationFile",
+        _MakeReadConfigurationFile,
+    )
     _Wrap(presets.ParserPresetsManager, "ReadFromFile", _MakeReadPresets)
     _Wrap(storage_writer.StorageWriter, "AddOrUpdateEventTag", _MakeAddOrUpdateEventTag)
+    if "plaso.output.mediator" in sys.modules:
+        InstallOutput()

@@ -131,9 +131,10 @@ def Category(record, labels):
         return "execution"
     if data_type in _EXECUTION_DATA_TYPES:
         return "execution"
-    if data_type.startswith("windows:evtx") and record.get(
-        "event_identifier"
-    ) in _EXECUTION_EVENT_IDS:
+    if (
+        data_type.startswith("windows:evtx")
+        and record.get("event_identifier") in _EXECUTION_EVENT_IDS
+    ):
         return "execution"
     if data_type.startswith("netsupport:") or "attack_t1573" in label_set:
         return "configuration"
@@ -354,7 +355,9 @@ def _EventLinks(indexes):
     indexes = sorted(set(indexes))
     if not indexes:
         return '<span class="none">no tagged event</span>'
-    links = [f'<a href="#event-{index:d}">#{index:d}</a>' for index in indexes[:MAX_LINKS]]
+    links = [
+        f'<a href="#event-{index:d}">#{index:d}</a>' for index in indexes[:MAX_LINKS]
+    ]
     if len(indexes) > MAX_LINKS:
         links.append(f"and {len(indexes) - MAX_LINKS:d} more")
     return '<span class="links">' + " ".join(links) + "</span>"
@@ -546,7 +549,9 @@ svg .chart-title{font-size:13px;fill:#222}svg .mark{stroke:#fff;stroke-width:1}
 
 
 def _VerdictClass(verdict):
-    return verdict if verdict in ("suspicious", "sanctioned", "allowlisted") else "other"
+    return (
+        verdict if verdict in ("suspicious", "sanctioned", "allowlisted") else "other"
+    )
 
 
 def _Installation(number, entry, events):
@@ -563,7 +568,9 @@ def _Installation(number, entry, events):
         rows.append(("Client", ", ".join(clients)))
     if entry.get("gateways"):
         key = "yes" if entry.get("gateway_security_key") else "no"
-        rows.append(("Gateways", ", ".join(entry["gateways"]) + f" (security key: {key})"))
+        rows.append(
+            ("Gateways", ", ".join(entry["gateways"]) + f" (security key: {key})")
+        )
     if entry.get("stealth_settings"):
         rows.append(("Stealth settings", ", ".join(entry["stealth_settings"])))
     for licence in entry.get("licences") or []:
@@ -580,7 +587,9 @@ def _Installation(number, entry, events):
         rows.append(("Kit files", ", ".join(entry["kit_files"])))
     if entry.get("allowlist_reason"):
         rows.append(("Allowlisted", entry["allowlist_reason"]))
-    details = "".join(f"<dt>{_E(name)}</dt><dd>{_E(value)}</dd>" for name, value in rows)
+    details = "".join(
+        f"<dt>{_E(name)}</dt><dd>{_E(value)}</dd>" for name, value in rows
+    )
     findings = "".join(
         f'<li><span class="kind">{_E(kind)}</span>{_E(text)} '
         f"{_EventLinks(indexes)}</li>"

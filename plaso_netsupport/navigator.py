@@ -15,7 +15,9 @@ ATTACK_VERSION = "17"
 TECHNIQUE_PATTERN = re.compile(r"^T\d{4}(\.\d{3})?$")
 
 
-def BuildLayer(document, name="NetSupport triage", description="", technique_names=None):
+def BuildLayer(
+    document, name="NetSupport triage", description="", technique_names=None
+):
     """Returns the Navigator layer as a JSON-serialisable dict.
 
     Args:
@@ -30,7 +32,9 @@ def BuildLayer(document, name="NetSupport triage", description="", technique_nam
         for technique, count in (document.get("techniques") or {}).items()
         if TECHNIQUE_PATTERN.match(str(technique))
     }
-    parents_with_subs = {technique.split(".")[0] for technique in counts if "." in technique}
+    parents_with_subs = {
+        technique.split(".")[0] for technique in counts if "." in technique
+    }
     techniques = []
     for technique in sorted(counts):
         folders = [

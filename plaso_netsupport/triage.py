@@ -122,7 +122,9 @@ def CheckStorage(path):
 
 def ReadDocument(storage_path):
     """Returns the newest netsupport report document of a storage file."""
-    from plaso_netsupport.show_report import ReadReports  # pylint: disable=import-outside-toplevel
+    from plaso_netsupport.show_report import (
+        ReadReports,
+    )  # pylint: disable=import-outside-toplevel
 
     try:
         texts = ReadReports(storage_path)
@@ -235,7 +237,9 @@ def TimesketchRecord(record):
     converted["timestamp"] = timestamp
     converted["datetime"] = _IsoTime(timestamp)
     converted["timestamp_desc"] = str(record.get("timestamp_desc") or "Unknown Time")
-    converted["message"] = str(record.get("message") or record.get("display_name") or "")
+    converted["message"] = str(
+        record.get("message") or record.get("display_name") or ""
+    )
     converted["tag"] = html_report.Labels(record)
     return converted
 
@@ -294,7 +298,9 @@ def RenderMarkdown(document, source, technique_names=None):
             f"{name} (renamed)" for name in entry.get("renamed_client_names") or []
         ]
         if clients:
-            lines.append("- Client: " + ", ".join(_MarkdownCode(name) for name in clients))
+            lines.append(
+                "- Client: " + ", ".join(_MarkdownCode(name) for name in clients)
+            )
         for gateway in entry.get("gateways") or []:
             key = "yes" if entry.get("gateway_security_key") else "no"
             lines.append(f"- Gateway: {_MarkdownCode(gateway)} (security key: {key})")
@@ -505,8 +511,13 @@ def ExtractionCommand(arguments, source, storage, output_directory, status_view)
         command += ["--vss_stores", arguments.vss_stores]
     elif arguments.no_vss:
         command += ["--vss_stores", "none"]
-    for option in ("workers", "temporary_directory", "artifact_filters",
-                   "artifact_filters_file", "parsers"):
+    for option in (
+        "workers",
+        "temporary_directory",
+        "artifact_filters",
+        "artifact_filters_file",
+        "parsers",
+    ):
         value = getattr(arguments, option)
         if value:
             command += [f"--{option}", str(value)]
@@ -527,7 +538,9 @@ def AnalysisCommand(arguments, storage, output_directory, status_view):
     return command, log_path
 
 
-def ExportCommand(storage, output_path, output_format, log_directory, status_view="none"):
+def ExportCommand(
+    storage, output_path, output_format, log_directory, status_view="none"
+):
     """Returns the psort command exporting the NetSupport-tagged events."""
     name = "psort-csv" if output_format == "dynamic" else "psort-jsonl"
     log_path = os.path.join(log_directory, f"{name}.log.gz")
@@ -597,7 +610,9 @@ def Triage(arguments):
                 command, log_path = ExtractionCommand(
                     arguments, source, storage, output_directory, status_view
                 )
-                runner.Run("extraction (log2timeline)", command, log_path, output_directory)
+                runner.Run(
+                    "extraction (log2timeline)", command, log_path, output_directory
+                )
                 done.append("extraction (log2timeline)")
 
             _Say("[2/5] analysis: psort --analysis netsupport")
@@ -605,7 +620,9 @@ def Triage(arguments):
                 arguments, storage, output_directory, status_view
             )
             runner.Run(
-                "analysis (psort --analysis netsupport)", command, log_path,
+                "analysis (psort --analysis netsupport)",
+                command,
+                log_path,
                 output_directory,
             )
             done.append("analysis (psort --analysis netsupport)")
@@ -613,8 +630,12 @@ def Triage(arguments):
             csv_path = os.path.join(output_directory, "netsupport.csv")
             jsonl_path = os.path.join(output_directory, "netsupport.jsonl")
             _Say("[3/5] NetSupport-only timeline: netsupport.csv")
-            command, log_path = ExportCommand(storage, csv_path, "dynamic", log_directory)
-            runner.Run("CSV export (psort -o dynamic)", command, log_path, output_directory)
+            command, log_path = ExportCommand(
+                storage, csv_path, "dynamic", log_directory
+            )
+            runner.Run(
+                "CSV export (psort -o dynamic)", command, log_path, output_directory
+            )
             done.append("CSV export (psort -o dynamic)")
 
             _Say("[4/5] NetSupport-only timeline: netsupport.jsonl")
@@ -627,8 +648,10 @@ def Triage(arguments):
             done.append("JSONL export (psort -o json_line)")
 
             runner.step = "reports"
-            _Say("[5/5] reports: report.html, report.json, report.md, "
-                 "attack-layer.json, timesketch.jsonl")
+            _Say(
+                "[5/5] reports: report.html, report.json, report.md, "
+                "attack-layer.json, timesketch.jsonl"
+            )
             document = ReadDocument(storage)
             records = ReadJsonLines(jsonl_path)
             WriteOutputs(document, records, output_directory, source)
@@ -645,7 +668,10 @@ def Triage(arguments):
             return INTERRUPTED_EXIT_CODE
         except StepFailed as exception:
             _WriteIncomplete(
-                output_directory, source, exception.step, done,
+                output_directory,
+                source,
+                exception.step,
+                done,
                 f"{exception.tool} exited with {exception.returncode}",
             )
             raise UsageError(
@@ -653,10 +679,14 @@ def Triage(arguments):
                 f"{exception.step}; see its output above and {exception.log_path}"
             ) from None
         except UsageError as exception:
-            _WriteIncomplete(output_directory, source, runner.step, done, str(exception))
+            _WriteIncomplete(
+                output_directory, source, runner.step, done, str(exception)
+            )
             raise
         except OSError as exception:
-            _WriteIncomplete(output_directory, source, runner.step, done, str(exception))
+            _WriteIncomplete(
+                output_directory, source, runner.step, done, str(exception)
+            )
             raise UsageError(
                 f"{runner.step}: {exception.strerror or exception}"
                 + (f": {exception.filename}" if exception.filename else "")
@@ -675,8 +705,13 @@ def Report(arguments):
     output_format = arguments.format
     if not output_format:
         extension = os.path.splitext(arguments.output)[1].lower()
-        output_format = {".html": "html", ".htm": "html", ".json": "json",
-                         ".md": "md", ".markdown": "md"}.get(extension)
+        output_format = {
+            ".html": "html",
+            ".htm": "html",
+            ".json": "json",
+            ".md": "md",
+            ".markdown": "md",
+        }.get(extension)
         if not output_format:
             raise UsageError(
                 f"cannot tell the format from {arguments.output}; use --format "
@@ -686,7 +721,9 @@ def Report(arguments):
     document = ReadDocument(arguments.storage_file)
     output = os.path.abspath(arguments.output)
     if os.path.exists(output) and not arguments.force:
-        raise UsageError(f"output exists, not overwritten: {arguments.output} (use --force)")
+        raise UsageError(
+            f"output exists, not overwritten: {arguments.output} (use --force)"
+        )
     directory = os.path.dirname(output)
     if not os.path.isdir(directory):
         raise UsageError(f"no such output directory: {directory}")
@@ -701,13 +738,19 @@ def Report(arguments):
         with tempfile.TemporaryDirectory(prefix="plaso-netsupport-") as temporary:
             jsonl_path = os.path.join(temporary, "netsupport.jsonl")
             command, _ = ExportCommand(
-                os.path.abspath(arguments.storage_file), jsonl_path, "json_line",
+                os.path.abspath(arguments.storage_file),
+                jsonl_path,
+                "json_line",
                 temporary,
             )
             try:
                 result = subprocess.run(
-                    command, cwd=temporary, stdin=subprocess.DEVNULL,
-                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False,
+                    command,
+                    cwd=temporary,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    check=False,
                 )
             except OSError as exception:
                 raise UsageError(
@@ -734,40 +777,82 @@ def Report(arguments):
 
 def AddTriageArguments(parser):
     """Adds the options of the triage command."""
-    parser.add_argument("source", help="disk image (E01, raw, …), directory or .plaso file")
+    parser.add_argument(
+        "source", help="disk image (E01, raw, …), directory or .plaso file"
+    )
     parser.add_argument("-o", "--output", required=True, help="output directory")
-    parser.add_argument("--force", action="store_true",
-                        help="write into a non-empty output directory (replaces our files)")
-    parser.add_argument("--status-view", "--status_view", dest="status_view",
-                        choices=("window", "linear", "none"),
-                        help="plaso's status view (default: window on a terminal, "
-                             "linear otherwise)")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a non-empty output directory (replaces our files)",
+    )
+    parser.add_argument(
+        "--status-view",
+        "--status_view",
+        dest="status_view",
+        choices=("window", "linear", "none"),
+        help="plaso's status view (default: window on a terminal, " "linear otherwise)",
+    )
     group = parser.add_argument_group("log2timeline options (passed through)")
-    group.add_argument("--partitions", "--partition", dest="partitions",
-                       help='partitions to process (default "all")')
-    group.add_argument("--volumes", "--volume", dest="volumes",
-                       help='volumes to process (default "all")')
-    group.add_argument("--vss_stores", "--vss-stores", dest="vss_stores",
-                       help='VSS stores to process, e.g. "all" (default: none)')
-    group.add_argument("--no_vss", "--no-vss", dest="no_vss", action="store_true",
-                       help="process no VSS store")
+    group.add_argument(
+        "--partitions",
+        "--partition",
+        dest="partitions",
+        help='partitions to process (default "all")',
+    )
+    group.add_argument(
+        "--volumes",
+        "--volume",
+        dest="volumes",
+        help='volumes to process (default "all")',
+    )
+    group.add_argument(
+        "--vss_stores",
+        "--vss-stores",
+        dest="vss_stores",
+        help='VSS stores to process, e.g. "all" (default: none)',
+    )
+    group.add_argument(
+        "--no_vss",
+        "--no-vss",
+        dest="no_vss",
+        action="store_true",
+        help="process no VSS store",
+    )
     group.add_argument("--workers", type=int, help="number of worker processes")
-    group.add_argument("--temporary_directory", "--temporary-directory",
-                       dest="temporary_directory")
-    group.add_argument("--artifact_filters", "--artifact-filters", dest="artifact_filters")
-    group.add_argument("--artifact_filters_file", "--artifact-filters_file",
-                       "--artifact-filters-file", dest="artifact_filters_file")
+    group.add_argument(
+        "--temporary_directory", "--temporary-directory", dest="temporary_directory"
+    )
+    group.add_argument(
+        "--artifact_filters", "--artifact-filters", dest="artifact_filters"
+    )
+    group.add_argument(
+        "--artifact_filters_file",
+        "--artifact-filters_file",
+        "--artifact-filters-file",
+        dest="artifact_filters_file",
+    )
     group.add_argument("--parsers", help="parser filter expression")
     group = parser.add_argument_group("analysis options")
     group.add_argument("--allowlist", help="allowlist YAML file")
-    group.add_argument("--sigma-rules", "--sigma_rules", dest="sigma_rules",
-                       action="append", help="directory of extra Sigma rules")
+    group.add_argument(
+        "--sigma-rules",
+        "--sigma_rules",
+        dest="sigma_rules",
+        action="append",
+        help="directory of extra Sigma rules",
+    )
 
 
 def AddReportArguments(parser):
     """Adds the options of the report command."""
-    parser.add_argument("storage_file", help="plaso storage file analysed with netsupport")
+    parser.add_argument(
+        "storage_file", help="plaso storage file analysed with netsupport"
+    )
     parser.add_argument("-o", "--output", required=True, help="output file")
-    parser.add_argument("--format", choices=("html", "json", "md"),
-                        help="output format (default: from the file extension)")
+    parser.add_argument(
+        "--format",
+        choices=("html", "json", "md"),
+        help="output format (default: from the file extension)",
+    )
     parser.add_argument("--force", action="store_true", help="overwrite output")

@@ -52,7 +52,10 @@ def test_allowlisted_installation(tmp_path):
     """An allowlisted install stays visible, labelled netsupport_allowlisted."""
     storage = _Copy(LEGIT, tmp_path)
     plaso_run.Analyse(
-        storage, "--netsupport-allowlist", _Allowlist(tmp_path, "2099-12-31"), cwd=tmp_path
+        storage,
+        "--netsupport-allowlist",
+        _Allowlist(tmp_path, "2099-12-31"),
+        cwd=tmp_path,
     )
     records = plaso_run.JsonLines(
         storage, str(tmp_path / "t.jsonl"), "tag contains 'netsupport'", cwd=tmp_path
@@ -69,7 +72,10 @@ def test_allowlisted_installation(tmp_path):
 def test_expired_allowlist_entry_not_applied(tmp_path):
     storage = _Copy(LEGIT, tmp_path)
     plaso_run.Analyse(
-        storage, "--netsupport-allowlist", _Allowlist(tmp_path, "2020-01-01"), cwd=tmp_path
+        storage,
+        "--netsupport-allowlist",
+        _Allowlist(tmp_path, "2020-01-01"),
+        cwd=tmp_path,
     )
     (installation,) = _Report(storage)["installations"]
     assert installation["verdict"] == "sanctioned"

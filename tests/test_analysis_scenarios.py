@@ -108,7 +108,9 @@ def test_no_event_tagged_outside_truth(name):
     for entry in truth.get("untagged") or []:
         for record in records:
             if _Matches(record, entry["select"]) and "netsupport" in _Labels(record):
-                forbidden.append(f"{entry['name']}: {record['data_type']} {_Time(record)}")
+                forbidden.append(
+                    f"{entry['name']}: {record['data_type']} {_Time(record)}"
+                )
     assert not forbidden, "\n".join(forbidden[:30])
 
 

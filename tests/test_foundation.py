@@ -119,9 +119,10 @@ def test_tools_list_extension():
 
     stock = plaso_run.Tool("log2timeline", "--parsers", "list", env=DISABLE).stdout
     assert "netsupport" not in stock
-    assert "netsupport" not in plaso_run.Tool(
-        "psort", "--analysis", "list", env=DISABLE
-    ).stdout
+    assert (
+        "netsupport"
+        not in plaso_run.Tool("psort", "--analysis", "list", env=DISABLE).stdout
+    )
 
 
 def _Counts(storage_file, env=None):
@@ -223,9 +224,10 @@ def test_wrapper_scripts_without_hook(extracted, tmp_path):
 def test_uninstall_leaves_stock_plaso_working(tmp_path):
     """Install our wheel into a venv layered on this one, uninstall, run plaso.
 
-    The layered venv sees plaso through a path entry, whose .pth files Python
-    does not process, so only the copy of our package installed into the
-    layered venv itself can hook into its tools.
+    The layered venv sees plaso through a path entry (a copy of this
+    environment's site-packages without our package, made of symlinks) whose
+    .pth files Python does not process, so only the copy of our package
+    installed into the layered venv itself can hook into its tools.
     """
     wheel_directory = tmp_path / "wheel"
     repository = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -238,17 +240,33 @@ def test_uninstall_leaves_stock_plaso_working(tmp_path):
     plaso_run.Run([sys.executable, "-m", "venv", "--without-pip", str(venv)])
     layered_python = str(venv / "bin" / "python")
     site_packages = plaso_run.Run(
-        [layered_python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]
+        [
+            layered_python,
+            "-c",
+            "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+        ]
     ).stdout.strip()
+    # The base: this environment's site-packages without our distribution,
+    # so that pip in the layered venv neither skips nor touches our copy here.
+    base = tmp_path / "base"
+    base.mkdir()
+    ours = ("plaso_netsupport", "plaso_netsupport_autoload", "plaso-netsupport")
+    for name in os.listdir(sysconfig.get_paths()["purelib"]):
+        if not name.startswith(ours):
+            os.symlink(
+                os.path.join(sysconfig.get_paths()["purelib"], name), base / name
+            )
     with open(os.path.join(site_packages, "zz_base.pth"), "w") as file_object:
-        file_object.write(sysconfig.get_paths()["purelib"] + "\n")
+        file_object.write(str(base) + "\n")
     pip = [sys.executable, "-m", "pip", "--python", layered_python]
     code = (
         "import sys; sys.argv = ['log2timeline', '--parsers', 'list']; "
         "from plaso.scripts import log2timeline; log2timeline.Main()"
     )
     plaso_run.Run(pip + ["install", "-q", "--no-deps", wheel])
-    assert "netsupport_client32_ini" in plaso_run.Run([layered_python, "-c", code]).stdout
+    assert (
+        "netsupport_client32_ini" in plaso_run.Run([layered_python, "-c", code]).stdout
+    )
     plaso_run.Run(pip + ["uninstall", "-q", "-y", "plaso-netsupport"])
     assert not os.path.exists(os.path.join(site_packages, "plaso_netsupport.pth"))
     assert not os.path.exists(os.path.join(site_packages, "plaso_netsupport.start"))

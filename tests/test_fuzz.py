@@ -109,7 +109,9 @@ def _CheckOutcome(parser, path):
 # comment characters, NUL and other controls, non-ASCII, surrogate-free
 # astral characters.
 _INTERESTING_CHARACTERS = st.sampled_from(
-    list("[]=;#\\/:.\t \r\n\x00\x1a\x0c\x7f\x85\u2028\ufeff\ufffd\u00fc\u20ac\U0001f600")
+    list(
+        "[]=;#\\/:.\t \r\n\x00\x1a\x0c\x7f\x85\u2028\ufeff\ufffd\u00fc\u20ac\U0001f600"
+    )
 )
 _TEXT_CHARACTERS = st.one_of(
     st.characters(blacklist_categories=("Cs",)), _INTERESTING_CHARACTERS
@@ -208,7 +210,16 @@ def _EncodedText(draw, lines_strategy):
     elif damage == 2:
         # Invalid UTF-8 / lone UTF-16 surrogates / stray bytes.
         junk = draw(
-            st.sampled_from([b"\xff\xfe\xfd", b"\xc3", b"\x00\xd8", b"\xdc\x00", b"\xed\xa0\x80", b"\x80\x81"])
+            st.sampled_from(
+                [
+                    b"\xff\xfe\xfd",
+                    b"\xc3",
+                    b"\x00\xd8",
+                    b"\xdc\x00",
+                    b"\xed\xa0\x80",
+                    b"\x80\x81",
+                ]
+            )
         )
         position = draw(st.integers(min_value=0, max_value=len(data)))
         data = data[:position] + junk + data[position:]
@@ -245,7 +256,9 @@ def _LicenceLines(draw):
     lines.append("")
     if draw(st.booleans()):
         lines.append("[[Enforce]]")
-    lines.append(draw(st.sampled_from(["[_License]", "[_license]", "[ _License ]", "[Other]"])))
+    lines.append(
+        draw(st.sampled_from(["[_License]", "[_license]", "[ _License ]", "[Other]"]))
+    )
     for _ in range(draw(st.integers(min_value=0, max_value=15))):
         key = draw(st.one_of(_KNOWN_KEYS, _SHORT_TEXT))
         lines.append(f"{key}={draw(_VALUES)}")
@@ -257,7 +270,10 @@ def _LicenceLines(draw):
 
 
 @FUZZ_SETTINGS
-@given(data=st.binary(max_size=4096), name=st.sampled_from(["client32.ini", "client32u.ini"]))
+@given(
+    data=st.binary(max_size=4096),
+    name=st.sampled_from(["client32.ini", "client32u.ini"]),
+)
 def testClient32IniRandomBytes(work_directory, data, name):
     """Random bytes: not this format, warnings or event data."""
     parser = client32_ini.NetSupportClient32IniParser()
@@ -265,7 +281,10 @@ def testClient32IniRandomBytes(work_directory, data, name):
 
 
 @FUZZ_SETTINGS
-@given(data=_EncodedText(_IniLines()), name=st.sampled_from(["client32.ini", "client32u.ini"]))
+@given(
+    data=_EncodedText(_IniLines()),
+    name=st.sampled_from(["client32.ini", "client32u.ini"]),
+)
 def testClient32IniText(work_directory, data, name):
     """INI-like text in any encoding, damaged or not."""
     parser = client32_ini.NetSupportClient32IniParser()
@@ -354,7 +373,9 @@ _DATA_TYPES = st.one_of(
 # dfwinreg's FakeWinRegistryValue itself fails on data=None (len(None)).
 _VALUE_DATA = st.one_of(
     st.binary(max_size=64),
-    st.text(_TEXT_CHARACTERS, max_size=40).map(lambda text: text.encode("utf-16-le", "replace")),
+    st.text(_TEXT_CHARACTERS, max_size=40).map(
+        lambda text: text.encode("utf-16-le", "replace")
+    ),
     st.integers(min_value=0, max_value=40).flatmap(
         lambda n: st.just(b"A\x00" * 300000) if n == 0 else st.binary(max_size=8)
     ),
@@ -396,7 +417,9 @@ def _RegistryKeys(draw):
         if value_name.upper() in used_names:
             continue
         registry_key.AddValue(
-            dfwinreg_fake.FakeWinRegistryValue(value_name, data=data, data_type=data_type)
+            dfwinreg_fake.FakeWinRegistryValue(
+                value_name, data=data, data_type=data_type
+            )
         )
     return registry_key
 

@@ -81,12 +81,20 @@ def _LicenceParser():
 
 
 def _ParseAllowed(parser, path):
-    """Parses a file; returns the ParseResult or None for WrongParser."""
+    """Parses a file; returns the ParseResult, or None for "not this format".
+
+    Our parsers are selected by file name, so they report a file of their
+    name that is not their format with a warning and no event data.
+    """
     try:
         result = parser_helpers.ParseFile(parser, path)
     except errors.WrongParser:
         return None
     assert result.event_data or result.warnings
+    if not result.event_data and any(
+        "but not one" in warning.message for warning in result.warnings
+    ):
+        return None
     return result
 
 
@@ -139,7 +147,8 @@ def testTenMegabyteLicenceLine(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "parser_factory, name", [(_ConfigParser, "client32.ini"), (_LicenceParser, "NSM.LIC")]
+    "parser_factory, name",
+    [(_ConfigParser, "client32.ini"), (_LicenceParser, "NSM.LIC")],
 )
 def testHundredThousandSections(tmp_path, parser_factory, name):
     """100,000 sections: bounded lists, a warning for what was dropped."""
@@ -167,7 +176,9 @@ def testHundredThousandSectionsWithinReadBound(tmp_path):
 @pytest.mark.parametrize(
     "data",
     [
-        b"\xff\xfe" + "[HTTP]\r\nGatewayAddress=gw\r\n".encode("utf-16-le") + b"\x00",  # odd
+        b"\xff\xfe"
+        + "[HTTP]\r\nGatewayAddress=gw\r\n".encode("utf-16-le")
+        + b"\x00",  # odd
         b"\xff\xfe" + b"\x00\xd8[\x00H\x00]\x00",  # lone high surrogate
         b"\xfe\xff" + "[HTTP]\r\n".encode("utf-16-le"),  # wrong byte order
         b"\xef\xbb\xbf[HTTP]\r\nGatewayAddress=\xc3\x28\xa0\xa1\r\n",  # bad UTF-8 after BOM
@@ -179,7 +190,8 @@ def testHundredThousandSectionsWithinReadBound(tmp_path):
     ],
 )
 @pytest.mark.parametrize(
-    "parser_factory, name", [(_ConfigParser, "client32u.ini"), (_LicenceParser, "NSM.LIC")]
+    "parser_factory, name",
+    [(_ConfigParser, "client32u.ini"), (_LicenceParser, "NSM.LIC")],
 )
 def testInvalidEncodings(tmp_path, data, parser_factory, name):
     """Invalid encodings: no exception, and stored strings are valid UTF-8."""
@@ -194,7 +206,9 @@ def testInvalidEncodings(tmp_path, data, parser_factory, name):
 def testNulBytes(tmp_path):
     """NUL bytes inside: not text; NUL padding at the end: a warning."""
     inside = VALID_CONFIG.replace("[HTTP]", "[HT\x00TP]").encode("ascii")
-    assert _ParseBounded(_ConfigParser(), _Write(tmp_path, "client32.ini", inside)) is None
+    assert (
+        _ParseBounded(_ConfigParser(), _Write(tmp_path, "client32.ini", inside)) is None
+    )
 
     padded = VALID_CONFIG.encode("ascii") + b"\x00" * 65536
     result = _ParseBounded(_ConfigParser(), _Write(tmp_path, "client32u.ini", padded))
@@ -202,12 +216,17 @@ def testNulBytes(tmp_path):
     assert any("NUL padding" in warning.message for warning in result.warnings)
 
     only_nuls = b"\x00" * 4096
-    assert _ParseBounded(_LicenceParser(), _Write(tmp_path, "NSM.LIC", only_nuls)) is None
+    assert (
+        _ParseBounded(_LicenceParser(), _Write(tmp_path, "NSM.LIC", only_nuls)) is None
+    )
 
 
 @pytest.mark.parametrize(
     "parser_factory, name, text",
-    [(_ConfigParser, "client32.ini", VALID_CONFIG), (_LicenceParser, "NSM.LIC", VALID_LICENCE)],
+    [
+        (_ConfigParser, "client32.ini", VALID_CONFIG),
+        (_LicenceParser, "NSM.LIC", VALID_LICENCE),
+    ],
 )
 def testSparseThreeGigabyteFile(tmp_path, parser_factory, name, text):
     """A 3 GiB sparse file: < 2 s and < 64 MiB extra memory."""
@@ -231,15 +250,6 @@ def testSparseThreeGigabyteEmptyFile(tmp_path, name):
     assert _ParseBounded(parser, path) is None
 
 
-@pytest.mark.xfail(
-    reason=(
-        "package bug: nsm_lic._ParseGenerationTime catches only ValueError; "
-        "dfdatetime raises IndexError for a month of 14 or more, which escapes the "
-        "parser and loses the whole licence (found by tests/test_fuzz.py)"
-    ),
-    raises=IndexError,
-    strict=False,
-)
 @pytest.mark.parametrize("generated_on", ["0:00 - 1/14/0000", "08:27 - 24/99/2014"])
 def testLicenceGenerationMonthOutOfRange(tmp_path, generated_on):
     """A generation date with a month of 14 or more: a warning, not an exception."""
@@ -268,7 +278,9 @@ def testHostileGatewayValues(tmp_path, value):
     """Path-like and HTML values come through as plain, unescaped text."""
     text = VALID_CONFIG.replace("hostile-test-gw.example:443", value)
     text = text.replace("[Client]", "[_Info]\r\nFilename=" + value + "\r\n[Client]")
-    result = _ParseBounded(_ConfigParser(), _Write(tmp_path, "client32.ini", text.encode()))
+    result = _ParseBounded(
+        _ConfigParser(), _Write(tmp_path, "client32.ini", text.encode())
+    )
     event_data = result.event_data[0]
     host, port = client32_ini.SplitHostPort(value)
     assert event_data.gateway == host
@@ -295,7 +307,7 @@ _BILLION_LAUGHS = (
         for index in range(1, 10)
     )
     + ']>\n<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event">'
-    "<EventData><Data Name=\"ServiceName\">&lol9;</Data></EventData></Event>"
+    '<EventData><Data Name="ServiceName">&lol9;</Data></EventData></Event>'
 )
 
 _QUADRATIC_BLOWUP = (
@@ -434,7 +446,9 @@ def _Warnings(storage_file, cwd):
 
 def _WarningMessages(storage_file):
     """Returns the extraction warnings as (location, parser chain, message)."""
-    reader = storage_factory.StorageFactory.CreateStorageReaderForFile(str(storage_file))
+    reader = storage_factory.StorageFactory.CreateStorageReaderForFile(
+        str(storage_file)
+    )
     try:
         return [
             (
@@ -487,7 +501,9 @@ def testEndToEndHostileCase(hostile_case):
         and record.get("gateway") == "hostile-test-gw.example"
     ]
     assert gateways, "intact configuration missing from the timeline"
-    kit_gateways = [record for record in gateways if "kit" in (record.get("path") or "")]
+    kit_gateways = [
+        record for record in gateways if "kit" in (record.get("path") or "")
+    ]
     assert kit_gateways
     for record in kit_gateways:
         labels = (record.get("tag") or {}).get("labels") or []
@@ -496,12 +512,16 @@ def testEndToEndHostileCase(hostile_case):
     # The binary client32.ini is no configuration: it yields no event data.
     for record in records:
         if record.get("data_type", "").startswith("netsupport:client32_ini"):
-            assert "bad/client32.ini" not in (record.get("path") or "").replace("\\", "/")
+            assert "bad/client32.ini" not in (record.get("path") or "").replace(
+                "\\", "/"
+            )
 
 
 def _TagKeys(storage_file):
     """Returns the sorted (timestamp, data_type, labels) of the tagged events."""
-    reader = storage_factory.StorageFactory.CreateStorageReaderForFile(str(storage_file))
+    reader = storage_factory.StorageFactory.CreateStorageReaderForFile(
+        str(storage_file)
+    )
     keys = []
     try:
         for event_tag in reader.GetAttributeContainers("event_tag"):
@@ -512,7 +532,12 @@ def _TagKeys(storage_file):
                 "event_data", event.GetEventDataIdentifier()
             )
             keys.append(
-                (event.timestamp, event.timestamp_desc, event_data.data_type, tuple(sorted(event_tag.labels)))
+                (
+                    event.timestamp,
+                    event.timestamp_desc,
+                    event_data.data_type,
+                    tuple(sorted(event_tag.labels)),
+                )
             )
     finally:
         reader.Close()
@@ -521,7 +546,13 @@ def _TagKeys(storage_file):
 
 def _ReportJson(storage_file):
     result = subprocess.run(
-        [sys.executable, "-m", "plaso_netsupport.show_report", str(storage_file), "--json"],
+        [
+            sys.executable,
+            "-m",
+            "plaso_netsupport.show_report",
+            str(storage_file),
+            "--json",
+        ],
         capture_output=True,
         text=True,
         check=True,

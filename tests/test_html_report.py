@@ -124,7 +124,10 @@ def AssertInert(text):
                 raise AssertionError(f"resource attribute {name} on <{tag}>")
             if name == "href":
                 assert value.startswith(("#event-", "#installation-")) or (
-                    re.match(r"^https://attack\.mitre\.org/techniques/T\d{4}/(\d{3}/)?$", value)
+                    re.match(
+                        r"^https://attack\.mitre\.org/techniques/T\d{4}/(\d{3}/)?$",
+                        value,
+                    )
                 ), value
         if tag == "link":
             raise AssertionError("<link> element")
@@ -170,7 +173,10 @@ def HostileDocument(folder="\\users\\bob\\appdata\\roaming\\" + IMG):
                 "services": [SCRIPT],
                 "persistence": [f"HKCU Run value '{IMG}' -> {folder}\\client32.exe"],
                 "executions": [
-                    {"time": "2026-03-10T09:43:31.000000Z", "what": f"process {folder}\\client32.exe"}
+                    {
+                        "time": "2026-03-10T09:43:31.000000Z",
+                        "what": f"process {folder}\\client32.exe",
+                    }
                 ],
                 "parent_processes": [SCRIPT],
                 "events": 3,
@@ -182,7 +188,7 @@ def HostileDocument(folder="\\users\\bob\\appdata\\roaming\\" + IMG):
             "T1219": 3,
             "T1219.002": 3,
             "T1547.001": 1,
-            "T1219\"><script>alert(1)</script>": 1,
+            'T1219"><script>alert(1)</script>': 1,
         },
         "sigma_rules": {f"{SCRIPT} (6917537f-7811-4e64-9cdc-ee7c58d2316d)": 1},
         "notes": [SCRIPT],
@@ -200,7 +206,9 @@ def HostileRecords(folder="\\users\\bob\\appdata\\roaming\\" + IMG):
             "gateway": SCRIPT,
             "build_path": f"C:\\{SCRIPT}\\{IMG}\\client32.ini",
             "parser": "netsupport_client32_ini",
-            "tag": {"labels": ["netsupport", "attack_t1219", "attack_t1219_002", SCRIPT]},
+            "tag": {
+                "labels": ["netsupport", "attack_t1219", "attack_t1219_002", SCRIPT]
+            },
             "timestamp": 1773135811000000,
             "timestamp_desc": f"Configuration {IMG}",
             "pathspec": {"location": path},
@@ -221,8 +229,14 @@ def HostileRecords(folder="\\users\\bob\\appdata\\roaming\\" + IMG):
             "message": f"Prefetch {SCRIPT}",
             "executable": "CLIENT32.EXE",
             "parser": "prefetch",
-            "tag": {"labels": ["netsupport", "attack_t1219", "attack_t1219_002",
-                               "sigma_6917537f_7811_4e64_9cdc_ee7c58d2316d"]},
+            "tag": {
+                "labels": [
+                    "netsupport",
+                    "attack_t1219",
+                    "attack_t1219_002",
+                    "sigma_6917537f_7811_4e64_9cdc_ee7c58d2316d",
+                ]
+            },
             "timestamp": 1773135811000000,
             "timestamp_desc": "Last Time Executed",
         },
@@ -237,7 +251,7 @@ def test_hostile_document_renders_inert():
     assert "&lt;script&gt;document.title=&#x27;pwned&#x27;&lt;/script&gt;" in text
     assert f"<title>{TITLE}</title>" in text
     assert (
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         "style-src 'unsafe-inline'; img-src data:\">"
     ) in text
     # The chart is there, and so are links from findings to events.
@@ -263,7 +277,9 @@ def test_findings_link_to_their_events():
     by_kind = {}
     for kind, _, indexes in findings:
         by_kind.setdefault(kind, []).append(indexes)
-    gateway_event = next(e["index"] for e in events if e["data_type"].startswith("netsupport"))
+    gateway_event = next(
+        e["index"] for e in events if e["data_type"].startswith("netsupport")
+    )
     run_event = next(e["index"] for e in events if e["category"] == "persistence")
     assert gateway_event in by_kind["gateway"][0]
     assert by_kind["persistence"] == [[run_event]]
@@ -354,8 +370,15 @@ def hostile(tmp_path_factory):
     digest = _Sha256(storage)
     output = str(root / "triage")
     result = plaso_run.Run(
-        [plaso_run.Script("plaso-netsupport"), "triage", storage, "-o", output,
-         "--status-view", "none"],
+        [
+            plaso_run.Script("plaso-netsupport"),
+            "triage",
+            storage,
+            "-o",
+            output,
+            "--status-view",
+            "none",
+        ],
         cwd=str(root),
     )
     return storage, digest, output, result
@@ -396,8 +419,13 @@ def test_chromium_hostile_evidence_report(hostile):
 def test_report_refuses_storage_without_analysis(hostile, tmp_path):
     storage, _, _, _ = hostile
     result = plaso_run.Run(
-        [plaso_run.Script("plaso-netsupport"), "report", storage, "-o",
-         str(tmp_path / "report.html")],
+        [
+            plaso_run.Script("plaso-netsupport"),
+            "report",
+            storage,
+            "-o",
+            str(tmp_path / "report.html"),
+        ],
         check=False,
     )
     assert result.returncode == 2

@@ -33,9 +33,9 @@ def test_labels_for_evidence_kinds():
 
 def test_docs_are_current():
     with open(DOCS, encoding="utf-8") as file_object:
-        assert file_object.read() == docs.Render(), (
-            "regenerate: python -m plaso_netsupport.knowledge.docs > docs/indicators.md"
-        )
+        assert (
+            file_object.read() == docs.Render()
+        ), "regenerate: python -m plaso_netsupport.knowledge.docs > docs/indicators.md"
 
 
 def test_path_normalisation():
@@ -43,16 +43,22 @@ def test_path_normalisation():
     assert paths.Normalise("/Users/A/x.exe") == "\\users\\a\\x.exe"
     assert paths.Normalise("\\??\\C:\\Windows\\x.sys") == "\\windows\\x.sys"
     assert (
-        paths.Normalise("\\DEVICE\\HARDDISKVOLUME2\\USERS\\A\\X.EXE") == "\\users\\a\\x.exe"
+        paths.Normalise("\\DEVICE\\HARDDISKVOLUME2\\USERS\\A\\X.EXE")
+        == "\\users\\a\\x.exe"
     )
     assert paths.Normalise("%APPDATA%\\kit\\client32.exe") == (
         "\\users\\*\\appdata\\roaming\\kit\\client32.exe"
     )
-    assert paths.ExecutableOfCommand(
-        '"C:\\Program Files (x86)\\NetSupport\\NetSupport Manager\\client32.exe" /* *'
-    ) == "\\program files (x86)\\netsupport\\netsupport manager\\client32.exe"
+    assert (
+        paths.ExecutableOfCommand(
+            '"C:\\Program Files (x86)\\NetSupport\\NetSupport Manager\\client32.exe" /* *'
+        )
+        == "\\program files (x86)\\netsupport\\netsupport manager\\client32.exe"
+    )
     assert paths.ExecutableOfCommand("C:\\x y\\a.exe -q") == "\\x y\\a.exe"
-    assert paths.FolderMatches("\\users\\bob\\appdata\\roaming\\kit", "\\users\\*\\appdata\\roaming\\kit")
+    assert paths.FolderMatches(
+        "\\users\\bob\\appdata\\roaming\\kit", "\\users\\*\\appdata\\roaming\\kit"
+    )
 
 
 def test_legitimate_and_drop_patterns():

@@ -151,9 +151,7 @@ def testParseAnsiSample():
 
 def testParseUtf16Sample():
     """UTF-16 LE with BOM, IPv6 gateway, GSKX, empty security key."""
-    path = parser_helpers.TestDataPath(
-        os.path.join("client32u_utf16", "client32u.ini")
-    )
+    path = parser_helpers.TestDataPath(os.path.join("client32u_utf16", "client32u.ini"))
     result = _Parse(path)
 
     assert not result.warnings
@@ -244,32 +242,28 @@ def testSplitHostPort():
     assert client32_ini.SplitHostPort("2001:db8::1") == ("2001:db8::1", None)
 
 
-def testBinaryWithNulIsWrongParser(tmp_path):
+def testBinaryWithNulIsRejectedWithWarning(tmp_path):
     """A binary file named client32.ini is not this format."""
     data = bytes(range(256)) * 16
-    with pytest.raises(errors.WrongParser):
-        _Parse(_Write(tmp_path, data))
+    _AssertRejected(_Parse(_Write(tmp_path, data)))
 
 
-def testBinaryWithoutNulIsWrongParser(tmp_path):
+def testBinaryWithoutNulIsRejectedWithWarning(tmp_path):
     """Control characters without NUL bytes are not text either."""
     data = b"[Client]\r\n" + bytes(range(1, 32)) * 64
-    with pytest.raises(errors.WrongParser):
-        _Parse(_Write(tmp_path, data))
+    _AssertRejected(_Parse(_Write(tmp_path, data)))
 
 
-def testNoSectionsIsWrongParser(tmp_path):
+def testNoSectionsIsRejectedWithWarning(tmp_path):
     """Text without any INI section is not this format."""
     data = b"0x9a7973d9\r\nsilent=1\r\njust some text\r\n"
-    with pytest.raises(errors.WrongParser):
-        _Parse(_Write(tmp_path, data))
+    _AssertRejected(_Parse(_Write(tmp_path, data)))
 
 
-def testUtf16BomOnlyBinaryIsWrongParser(tmp_path):
+def testUtf16BomOnlyBinaryIsRejectedWithWarning(tmp_path):
     """A UTF-16 byte order mark in front of binary data does not make it text."""
     data = b"\xff\xfe" + bytes(range(256)) * 4
-    with pytest.raises(errors.WrongParser):
-        _Parse(_Write(tmp_path, data))
+    _AssertRejected(_Parse(_Write(tmp_path, data)))
 
 
 def testEmptyFile(tmp_path):
@@ -360,3 +354,9 @@ def testLongValueIsCut(tmp_path):
     assert [warning.message for warning in result.warnings] == [
         "1 values were cut to the maximum value length"
     ]
+
+
+def _AssertRejected(result):
+    """Not this format: no event data, and a warning naming the mismatch."""
+    assert not result.event_data
+    assert any("but not one" in warning.message for warning in result.warnings)

@@ -248,8 +248,7 @@ def testDispatchInSoftwareHive(tmp_path):
         == "winreg/netsupport_software"
     )
     assert (
-        chains[_HKLM + "\\NetSupport Ltd\\Gateway Service"]
-        == "winreg/windows_services"
+        chains[_HKLM + "\\NetSupport Ltd\\Gateway Service"] == "winreg/windows_services"
     )
     assert chains[_HKLM + "\\NetSupport\\NetInstall"] == "winreg/winreg_default"
     assert (

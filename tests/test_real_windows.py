@@ -32,7 +32,9 @@ pytestmark = [
 def analysed(tmp_path_factory):
     directory = tmp_path_factory.mktemp("real_windows")
     storage = str(directory / "real.plaso")
-    plaso_run.Log2Timeline(storage, REAL_WINDOWS, "--parsers", "win7,netsupport", cwd=directory)
+    plaso_run.Log2Timeline(
+        storage, REAL_WINDOWS, "--parsers", "win7,netsupport", cwd=directory
+    )
     plaso_run.Analyse(storage, cwd=directory)
     return directory, storage
 
@@ -40,10 +42,15 @@ def analysed(tmp_path_factory):
 def test_nothing_tagged(analysed):
     directory, storage = analysed
     records = plaso_run.JsonLines(
-        storage, str(directory / "tagged.jsonl"), "tag contains 'netsupport'", cwd=directory
+        storage,
+        str(directory / "tagged.jsonl"),
+        "tag contains 'netsupport'",
+        cwd=directory,
     )
     assert records == []
-    everything = plaso_run.JsonLines(storage, str(directory / "all.jsonl"), cwd=directory)
+    everything = plaso_run.JsonLines(
+        storage, str(directory / "all.jsonl"), cwd=directory
+    )
     data_types = {record["data_type"] for record in everything}
     # The analysis saw the kinds of evidence it examines.
     for data_type in ("windows:evtx:record", "windows:prefetch:execution", "fs:stat"):

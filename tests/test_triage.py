@@ -69,7 +69,9 @@ def _Read(output, name):
 
 
 def _JsonLines(output, name):
-    return [json.loads(line) for line in _Read(output, name).splitlines() if line.strip()]
+    return [
+        json.loads(line) for line in _Read(output, name).splitlines() if line.strip()
+    ]
 
 
 def test_triage_writes_every_output(triaged):
@@ -97,7 +99,9 @@ def test_report_json(triaged):
 
 def test_netsupport_only_timelines(triaged):
     output, _ = triaged
-    with open(os.path.join(output, "netsupport.csv"), newline="", encoding="utf-8") as file_object:
+    with open(
+        os.path.join(output, "netsupport.csv"), newline="", encoding="utf-8"
+    ) as file_object:
         rows = list(csv.DictReader(file_object))
     assert rows and set(rows[0]) >= {"datetime", "timestamp_desc", "tag", "message"}
     assert all("netsupport" in row["tag"].split() for row in rows)
@@ -135,7 +139,9 @@ def ValidateNavigatorLayer(layer):
     ):
         problems.append("gradient")
     for item in layer.get("legendItems") or []:
-        if not isinstance(item.get("label"), str) or not isinstance(item.get("color"), str):
+        if not isinstance(item.get("label"), str) or not isinstance(
+            item.get("color"), str
+        ):
             problems.append("legendItems")
     return problems
 
@@ -149,9 +155,14 @@ def test_navigator_layer(triaged):
     assert scores == document["techniques"]
     assert scores["T1219.002"] > 0 and "T1547.001" in scores
     assert layer["domain"] == "enterprise-attack"
-    assert ValidateNavigatorLayer({"name": "x", "domain": "enterprise-attack",
-                                   "versions": {"layer": "4.5"},
-                                   "techniques": [{"techniqueID": "T12", "score": "1"}]})
+    assert ValidateNavigatorLayer(
+        {
+            "name": "x",
+            "domain": "enterprise-attack",
+            "versions": {"layer": "4.5"},
+            "techniques": [{"techniqueID": "T12", "score": "1"}],
+        }
+    )
 
 
 def test_timesketch_jsonl(triaged):
@@ -213,13 +224,25 @@ def test_report_command_formats(triaged, tmp_path):
     assert json.loads((tmp_path / "report.json").read_text()) == json.loads(
         _Read(output, "report.json")
     )
-    assert (tmp_path / "report.md").read_text().startswith("# NetSupport analysis report")
+    assert (
+        (tmp_path / "report.md").read_text().startswith("# NetSupport analysis report")
+    )
     text = (tmp_path / "report.html").read_text()
     AssertInert(text)
-    assert text.count('<tr id="event-') == _Read(output, "report.html").count('<tr id="event-')
+    assert text.count('<tr id="event-') == _Read(output, "report.html").count(
+        '<tr id="event-'
+    )
     # --format wins over the extension; an existing output needs --force.
     result = plaso_run.Run(
-        [COMMAND, "report", storage, "-o", str(tmp_path / "report.json"), "--format", "md"],
+        [
+            COMMAND,
+            "report",
+            storage,
+            "-o",
+            str(tmp_path / "report.json"),
+            "--format",
+            "md",
+        ],
         check=False,
     )
     assert result.returncode == 2 and "--force" in result.stderr
@@ -244,8 +267,14 @@ def _RunUnprivileged(arguments, cwd):
         setpriv = shutil.which("setpriv")
         if not setpriv:
             pytest.skip("running as root without setpriv: permissions are not enforced")
-        command = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--",
-                   *command]
+        command = [
+            setpriv,
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--",
+            *command,
+        ]
     return plaso_run.Run(command, cwd=cwd, check=False)
 
 
@@ -347,7 +376,10 @@ def test_interrupt_writes_incomplete_and_exits_130(tmp_path):
     log = open(tmp_path / "stdout.txt", "w+", encoding="utf-8")
     process = subprocess.Popen(  # pylint: disable=consider-using-with
         [COMMAND, "triage", IMAGE, "-o", str(output), "--status-view", "linear"],
-        stdout=log, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+        stdout=log,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
         cwd=str(tmp_path),
     )
     try:
@@ -380,20 +412,51 @@ def test_log2timeline_and_psort_options_are_passed_through(tmp_path):
     from plaso_netsupport import triage  # pylint: disable=import-outside-toplevel
 
     arguments = cli._BuildParser().parse_args(  # pylint: disable=protected-access
-        ["triage", IMAGE, "-o", str(tmp_path), "--partitions", "2", "--no-vss",
-         "--workers", "3", "--temporary_directory", "/var/tmp", "--artifact_filters",
-         "WindowsRunKeys", "--parsers", "netsupport", "--allowlist", "allow.yaml",
-         "--sigma-rules", "rules1", "--sigma-rules", "rules2"]
+        [
+            "triage",
+            IMAGE,
+            "-o",
+            str(tmp_path),
+            "--partitions",
+            "2",
+            "--no-vss",
+            "--workers",
+            "3",
+            "--temporary_directory",
+            "/var/tmp",
+            "--artifact_filters",
+            "WindowsRunKeys",
+            "--parsers",
+            "netsupport",
+            "--allowlist",
+            "allow.yaml",
+            "--sigma-rules",
+            "rules1",
+            "--sigma-rules",
+            "rules2",
+        ]
     )
-    command, _ = triage.ExtractionCommand(arguments, IMAGE, "case.plaso", str(tmp_path), "none")
+    command, _ = triage.ExtractionCommand(
+        arguments, IMAGE, "case.plaso", str(tmp_path), "none"
+    )
     text = " ".join(command)
-    for option in ("--unattended", "--partitions 2", "--volumes all", "--vss_stores none",
-                   "--workers 3", "--temporary_directory /var/tmp",
-                   "--artifact_filters WindowsRunKeys", "--parsers netsupport",
-                   "--storage_file case.plaso", "--status_view none"):
+    for option in (
+        "--unattended",
+        "--partitions 2",
+        "--volumes all",
+        "--vss_stores none",
+        "--workers 3",
+        "--temporary_directory /var/tmp",
+        "--artifact_filters WindowsRunKeys",
+        "--parsers netsupport",
+        "--storage_file case.plaso",
+        "--status_view none",
+    ):
         assert option in text, option
     assert command[-1] == IMAGE
-    command, _ = triage.AnalysisCommand(arguments, "case.plaso", str(tmp_path), "window")
+    command, _ = triage.AnalysisCommand(
+        arguments, "case.plaso", str(tmp_path), "window"
+    )
     text = " ".join(command)
     assert "--analysis netsupport" in text and "--status_view window" in text
     assert f"--netsupport-allowlist {os.path.abspath('allow.yaml')}" in text
@@ -402,8 +465,15 @@ def test_log2timeline_and_psort_options_are_passed_through(tmp_path):
 
 def test_error_missing_allowlist(tmp_path):
     result = plaso_run.Run(
-        [COMMAND, "triage", IMAGE, "-o", str(tmp_path / "out"), "--allowlist",
-         str(tmp_path / "allow.yaml")],
+        [
+            COMMAND,
+            "triage",
+            IMAGE,
+            "-o",
+            str(tmp_path / "out"),
+            "--allowlist",
+            str(tmp_path / "allow.yaml"),
+        ],
         check=False,
     )
     _AssertUsageError(result, "no such allowlist file")

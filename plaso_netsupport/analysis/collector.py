@@ -80,7 +80,6 @@ class Item:
         "data_type",
         "event_identifiers",
         "timestamps",
-        "timestamp_descriptions",
         "path",
         "folder",
         "name",
@@ -94,7 +93,6 @@ class Item:
         self.data_type = data_type
         self.event_identifiers = []
         self.timestamps = []
-        self.timestamp_descriptions = []
         self.path = path
         self.folder, self.name = paths.Split(path) if path else ("", "")
         self.values = values or {}
@@ -119,7 +117,9 @@ def _NamedValues(values):
     """
     for value in values or []:
         if isinstance(value, dict):
-            yield str(value.get("name") or "").lower(), str(value.get("data") or "").lower()
+            yield str(value.get("name") or "").lower(), str(
+                value.get("data") or ""
+            ).lower()
         elif isinstance(value, (list, tuple)) and value:
             yield str(value[0]).lower(), str(value[-1]).lower()
         else:
@@ -174,7 +174,9 @@ class Collector:
         self._kept_processes = set()
         self._vendor_name = re.compile(
             r"\bnetsupport (?:ltd|manager|school|client)|"
-            + "|".join(re.escape(name.lower()) for name in knowledge.data["oem_products"])
+            + "|".join(
+                re.escape(name.lower()) for name in knowledge.data["oem_products"]
+            )
         )
         self.items = {}
         self._handlers = {
@@ -220,7 +222,6 @@ class Collector:
             self.items[key] = item
         item.event_identifiers.append(event.GetIdentifier())
         item.timestamps.append(event.timestamp)
-        item.timestamp_descriptions.append(event.timestamp_desc)
 
     # File system.
 

@@ -86,7 +86,8 @@ class Correlator:
         folders = {
             item.values["inode"]: item.path
             for item in items
-            if item.role == "file" and item.values.get("directory")
+            if item.role == "file"
+            and item.values.get("directory")
             and item.values.get("inode")
         }
         for item in items:
@@ -257,9 +258,11 @@ class Correlator:
                 ):
                     installation = target
                     kinds.append("autostart")
-                    hive = "HKCU" if "hkey_current_user" in str(
-                        item.values["key_path"]
-                    ).lower() else "HKLM"
+                    hive = (
+                        "HKCU"
+                        if "hkey_current_user" in str(item.values["key_path"]).lower()
+                        else "HKLM"
+                    )
                     if target is not None:
                         target.persistence.append(
                             f"{hive} Run value {name!r} -> {executable}"
@@ -283,7 +286,9 @@ class Correlator:
                 item.values.get("service_name") or item.values.get("ServiceName") or ""
             ).lower()
             display_name = str(item.values.get("display_name") or "").lower()
-            known = self._knowledge.service_names | self._knowledge.service_display_names
+            known = (
+                self._knowledge.service_names | self._knowledge.service_display_names
+            )
             if installation is None and not (
                 name in known
                 or display_name in known
@@ -293,15 +298,18 @@ class Correlator:
             kinds.append("service_key" if role == "service" else "service_install")
             if installation is not None:
                 installation.services.add(
-                    str(item.values.get("service_name") or item.values.get("ServiceName"))
+                    str(
+                        item.values.get("service_name")
+                        or item.values.get("ServiceName")
+                    )
                 )
         elif role == "service_control":
             kinds.append("service_control")
             installation = self._InstallationByService(item)
         elif role == "registry":
             kinds.append("registry_settings")
-            installation = self._InstallationOf(
-                item.values.get("install_directory", "") + "\\x"
+            installation = self.installations.get(
+                item.values.get("install_directory") or ""
             ) or self._LegitimateInstallation()
         elif role == "config":
             kinds.append("configuration")
@@ -415,7 +423,9 @@ class Correlator:
     def _InstallationByService(self, item):
         key_name = item.values.get("key_name") or ""
         for installation in self.installations.values():
-            if key_name and key_name in {name.lower() for name in installation.services}:
+            if key_name and key_name in {
+                name.lower() for name in installation.services
+            }:
                 return installation
         return self._LegitimateInstallation()
 
@@ -496,7 +506,9 @@ class Correlator:
                     ).lower() and abused.get("licensee"):
                         strong.append(f"licence of a known RAT campaign ({licensee})")
                     elif abused.get("serial") and abused["serial"] == serial:
-                        strong.append(f"licence serial of a known RAT campaign ({serial})")
+                        strong.append(
+                            f"licence serial of a known RAT campaign ({serial})"
+                        )
             if installation.services:
                 benign.append(
                     "runs as service " + ", ".join(sorted(installation.services))

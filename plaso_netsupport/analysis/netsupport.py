@@ -65,7 +65,9 @@ class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
 
     def _LoadSigma(self):
         try:
-            from plaso_netsupport.sigma import engine  # pylint: disable=import-outside-toplevel
+            from plaso_netsupport.sigma import (
+                engine,
+            )  # pylint: disable=import-outside-toplevel
         except ImportError as exception:  # pragma: no cover
             self._problems.append(f"Sigma evaluation unavailable: {exception}")
             return None
@@ -131,7 +133,11 @@ class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
         tagged = {}
         for item, installation, kinds in evidence:
             verdict = installation.verdict if installation else system_verdict
-            tagged[id(item)] = (item, installation, self._Labels(knowledge, kinds, verdict))
+            tagged[id(item)] = (
+                item,
+                installation,
+                self._Labels(knowledge, kinds, verdict),
+            )
 
         for item in items:
             for match in item.sigma or []:

@@ -65,7 +65,9 @@ class NetSupportAnalysisArgumentsHelper(interface.ArgumentsHelper):
         )
 
     @classmethod
-    def ParseOptions(cls, options, analysis_plugin):  # pylint: disable=arguments-renamed
+    def ParseOptions(
+        cls, options, analysis_plugin
+    ):  # pylint: disable=arguments-renamed
         """Parses and validates options.
 
         Args:
@@ -83,9 +85,7 @@ class NetSupportAnalysisArgumentsHelper(interface.ArgumentsHelper):
         path = cls._ParseStringOption(options, "netsupport_allowlist")
         if path:
             try:
-                analysis_plugin.SetAllowlist(
-                    allowlist_module.Allowlist.FromFile(path)
-                )
+                analysis_plugin.SetAllowlist(allowlist_module.Allowlist.FromFile(path))
             except allowlist_module.AllowlistError as exception:
                 raise errors.BadConfigOption(f"Invalid allowlist: {exception}")
         directories = getattr(options, "netsupport_sigma_rules", None) or []

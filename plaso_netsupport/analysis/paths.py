@@ -57,7 +57,9 @@ def Normalise(path):
         return ""
     path = path.strip().strip('"').replace("/", "\\").lower()
     if "%" in path:
-        path = _VARIABLE.sub(lambda match: _VARIABLES.get(match.group(0), match.group(0)), path)
+        path = _VARIABLE.sub(
+            lambda match: _VARIABLES.get(match.group(0), match.group(0)), path
+        )
     path = _DEVICE_PREFIX.sub("", path, count=1)
     if path and not path.startswith("\\"):
         path = "\\" + path
@@ -98,8 +100,7 @@ def FolderMatches(folder, pattern_folder):
     if len(parts) != len(pattern_parts):
         return False
     return all(
-        pattern == "*" or pattern == part
-        for part, pattern in zip(parts, pattern_parts)
+        pattern == "*" or pattern == part for part, pattern in zip(parts, pattern_parts)
     )
 
 

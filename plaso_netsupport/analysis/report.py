@@ -50,8 +50,7 @@ def BuildDocument(correlator, label_counts, technique_counts, sigma_counts, prob
                 "services": sorted(installation.services),
                 "persistence": sorted(set(installation.persistence)),
                 "executions": [
-                    {"time": _Time(stamp), "what": what}
-                    for stamp, what in executions
+                    {"time": _Time(stamp), "what": what} for stamp, what in executions
                 ],
                 "parent_processes": sorted(installation.parents),
                 "events": installation.event_count,
@@ -101,7 +100,9 @@ def RenderText(document, technique_names):
         if entry["gateways"]:
             key = "yes" if entry["gateway_security_key"] else "no"
             lines.append(
-                "  gateways: " + ", ".join(entry["gateways"]) + f" (security key: {key})"
+                "  gateways: "
+                + ", ".join(entry["gateways"])
+                + f" (security key: {key})"
             )
         for licence in entry["licences"]:
             lines.append(

@@ -37,8 +37,7 @@ class Knowledge:
         """Initializes the knowledge from the parsed YAML document."""
         self.data = data
         self.kit_files = {
-            name.lower(): dict(value or {})
-            for name, value in data["kit_files"].items()
+            name.lower(): dict(value or {}) for name, value in data["kit_files"].items()
         }
         self.config_file_names = frozenset(
             name for name, value in self.kit_files.items() if value.get("config")
@@ -55,9 +54,7 @@ class Knowledge:
             name for name, value in self.kit_files.items() if value.get("client")
         )
         self.command_stub_names = frozenset(
-            name
-            for name, value in self.kit_files.items()
-            if value.get("command_stub")
+            name for name, value in self.kit_files.items() if value.get("command_stub")
         )
         self.evidence_techniques = data["evidence_techniques"]
         self.services = data["services"]
@@ -67,7 +64,9 @@ class Knowledge:
         self.service_display_names = frozenset(
             service["display_name"].lower() for service in data["services"]
         )
-        self.registry_vendor_keys = [key.lower() for key in data["registry_vendor_keys"]]
+        self.registry_vendor_keys = [
+            key.lower() for key in data["registry_vendor_keys"]
+        ]
         self.registry_lookalike_keys = [
             entry["key"].lower() for entry in data["registry_lookalike_keys"]
         ]

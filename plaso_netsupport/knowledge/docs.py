@@ -55,10 +55,14 @@ def Render(data=None):
     lines += ["", "## Drop locations", ""]
     lines += [f"- `{path}`" for path in data["drop_locations"]]
     lines += ["", "## Registry", ""]
-    lines += [f"- `HKLM|HKCU\\Software\\(WOW6432Node\\)?{key}`" for key in data["registry_vendor_keys"]]
+    lines += [
+        f"- `HKLM|HKCU\\Software\\(WOW6432Node\\)?{key}`"
+        for key in data["registry_vendor_keys"]
+    ]
     lines += ["", "Not NetSupport Ltd:", ""]
     lines += [
-        f"- `{entry['key']}`: {entry['vendor']}" for entry in data["registry_lookalike_keys"]
+        f"- `{entry['key']}`: {entry['vendor']}"
+        for entry in data["registry_lookalike_keys"]
     ]
     lines += ["", "## Services", ""]
     lines += _Table(

@@ -273,6 +273,25 @@ class NetSupportClient32IniParser(interface.FileObjectParser):
         return line
 
     def ParseFileObject(self, parser_mediator, file_object):
+        """Parses the file, warning when its content is not what its name says.
+
+        The parser is selected by file name only, so a file of that name that
+        holds something else (binary data, another program's file) is worth
+        an extraction warning: the examiner sees it instead of silence.
+
+        Args:
+          parser_mediator (ParserMediator): mediates interactions between parsers
+              and other components, such as storage and dfVFS.
+          file_object (dfvfs.FileIO): file-like object.
+        """
+        try:
+            self._ParseFileObject(parser_mediator, file_object)
+        except errors.WrongParser as exception:
+            parser_mediator.ProduceWarning(
+                f"file named like a NetSupport client configuration but not one: {exception!s}"
+            )
+
+    def _ParseFileObject(self, parser_mediator, file_object):
         """Parses a NetSupport client configuration file-like object.
 
         Args:

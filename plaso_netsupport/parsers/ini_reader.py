@@ -25,7 +25,6 @@ import re
 
 from plaso.lib import errors
 
-
 # Encodings detected from a byte order mark, longest mark first.
 _BYTE_ORDER_MARKS = (
     (codecs.BOM_UTF8, "utf-8-sig", "utf-8"),

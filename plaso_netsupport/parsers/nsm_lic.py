@@ -170,16 +170,39 @@ class NetSupportLicenceParser(interface.FileObjectParser):
                 0,
             )
             try:
+                # dfdatetime raises IndexError, not ValueError, for a month
+                # beyond 13 and accepts month 0: check the ranges first.
+                if not 1 <= time_elements_tuple[1] <= 12:
+                    raise ValueError("month out of range")
                 event_data.generation_time = dfdatetime_time_elements.TimeElements(
                     time_elements_tuple=time_elements_tuple
                 )
-            except ValueError:
+            except (IndexError, ValueError):
                 parser_mediator.ProduceWarning(
                     f"invalid generation time: {event_data.generation_time_string!s}"
                 )
             return
 
     def ParseFileObject(self, parser_mediator, file_object):
+        """Parses the file, warning when its content is not what its name says.
+
+        The parser is selected by file name only, so a file of that name that
+        holds something else (binary data, another program's file) is worth
+        an extraction warning: the examiner sees it instead of silence.
+
+        Args:
+          parser_mediator (ParserMediator): mediates interactions between parsers
+              and other components, such as storage and dfVFS.
+          file_object (dfvfs.FileIO): file-like object.
+        """
+        try:
+            self._ParseFileObject(parser_mediator, file_object)
+        except errors.WrongParser as exception:
+            parser_mediator.ProduceWarning(
+                f"file named like a NetSupport licence but not one: {exception!s}"
+            )
+
+    def _ParseFileObject(self, parser_mediator, file_object):
         """Parses a NetSupport licence file-like object.
 
         Args:

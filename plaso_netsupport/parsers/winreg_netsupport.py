@@ -149,9 +149,7 @@ class NetSupportSoftwareKeyFilter(interface.BaseWindowsRegistryKeyFilter):
 
         # A key with Start and Type values is a service key; plaso's
         # windows_services plugin owns it.
-        if registry_key.GetValueByName("Start") and registry_key.GetValueByName(
-            "Type"
-        ):
+        if registry_key.GetValueByName("Start") and registry_key.GetValueByName("Type"):
             return False
 
         return True

@@ -48,8 +48,9 @@ def _WildcardPredicate(parts, cased):
     for part in parts:
         if not isinstance(part, (str, sigma_types.SpecialChars)):
             raise UnsupportedError(
-                    f"unresolved placeholder {getattr(part, 'name', part)!r} "
-                    "(the expand modifier needs a processing pipeline)")
+                f"unresolved placeholder {getattr(part, 'name', part)!r} "
+                "(the expand modifier needs a processing pipeline)"
+            )
 
     plain = [part for part in parts if isinstance(part, str)]
     specials = [part for part in parts if not isinstance(part, str)]
@@ -99,7 +100,11 @@ def _ToText(value):
     if value is None:
         return None
     if isinstance(value, str):
-        return value if len(value) <= MAXIMUM_VALUE_LENGTH else value[:MAXIMUM_VALUE_LENGTH]
+        return (
+            value
+            if len(value) <= MAXIMUM_VALUE_LENGTH
+            else value[:MAXIMUM_VALUE_LENGTH]
+        )
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
@@ -140,15 +145,21 @@ def _ValuePredicate(value):
             compiled = re.compile(str(value.regexp), flags)
         except re.error as exception:
             raise UnsupportedError(
-                    f"regular expression {str(value.regexp)!r}: {exception}")
+                f"regular expression {str(value.regexp)!r}: {exception}"
+            )
         return lambda text: compiled.search(text) is not None
 
     if isinstance(value, sigma_types.SigmaBool):
         expected = "true" if value.boolean else "false"
-        return lambda text: text.strip().lower() in (expected, "1" if value.boolean else "0")
+        return lambda text: text.strip().lower() in (
+            expected,
+            "1" if value.boolean else "0",
+        )
 
     if isinstance(value, sigma_types.SigmaTimestampPart):
-        raise UnsupportedError("timestamp part modifiers (minute, hour, ...) are not supported")
+        raise UnsupportedError(
+            "timestamp part modifiers (minute, hour, ...) are not supported"
+        )
 
     if isinstance(value, sigma_types.SigmaNumber):
         number = value.number
@@ -158,6 +169,7 @@ def _ValuePredicate(value):
             if text == expected_text:
                 return True
             return _ToNumber(text) == number
+
         return _Number
 
     if isinstance(value, sigma_types.SigmaCIDRExpression):
@@ -168,6 +180,7 @@ def _ValuePredicate(value):
                 return ipaddress.ip_address(text.strip().strip("[]")) in network
             except ValueError:
                 return False
+
         return _Cidr
 
     if isinstance(value, sigma_types.SigmaCompareExpression):
@@ -175,17 +188,18 @@ def _ValuePredicate(value):
         operator = value.op
         operators = sigma_types.CompareOperators
         comparisons = {
-                operators.LT: lambda left: left < number,
-                operators.LTE: lambda left: left <= number,
-                operators.GT: lambda left: left > number,
-                operators.GTE: lambda left: left >= number,
-                operators.NEQ: lambda left: left != number,
+            operators.LT: lambda left: left < number,
+            operators.LTE: lambda left: left <= number,
+            operators.GT: lambda left: left > number,
+            operators.GTE: lambda left: left >= number,
+            operators.NEQ: lambda left: left != number,
         }
         comparison = comparisons[operator]
 
         def _Compare(text):
             left = _ToNumber(text)
             return left is not None and comparison(left)
+
         return _Compare
 
     raise UnsupportedError(f"value type {type(value).__name__} is not supported")
@@ -201,6 +215,7 @@ def _FieldGetter(field_name):
             # The engine adds lower-case aliases of every field name.
             value = fields.get(lowered)
         return _ToText(value)
+
     return _Get
 
 
@@ -209,9 +224,11 @@ def _CompileFieldEquals(node):
     value = node.value
 
     if isinstance(value, sigma_types.SigmaNull):
+
         def _Null(fields):
             text = get(fields)
             return text is None or text == ""
+
         return _Null
 
     if isinstance(value, sigma_types.SigmaExists):
@@ -234,6 +251,7 @@ def _CompileFieldEquals(node):
             if ends:
                 return left.endswith(right)
             return left == right
+
         return _Reference
 
     predicate = _ValuePredicate(value)
@@ -241,13 +259,15 @@ def _CompileFieldEquals(node):
     def _Field(fields):
         text = get(fields)
         return text is not None and predicate(text)
+
     return _Field
 
 
 def _CompileKeyword(node):
     value = node.value
     if isinstance(value, sigma_types.SigmaString) and not isinstance(
-            value, sigma_types.SigmaCasedString):
+        value, sigma_types.SigmaCasedString
+    ):
         parts = list(value.s)
         multi = sigma_types.SpecialChars.WILDCARD_MULTI
         # A keyword is a full-text search: surround it with implicit wildcards.
@@ -265,6 +285,7 @@ def _CompileKeyword(node):
             if text is not None and predicate(text):
                 return True
         return False
+
     return _Keyword
 
 
@@ -302,9 +323,13 @@ def RequiredEventIdentifiers(node):
         if node.field.lower() == "eventid":
             value = node.value
             if isinstance(value, sigma_types.SigmaNumber) and not isinstance(
-                    value, sigma_types.SigmaTimestampPart):
+                value, sigma_types.SigmaTimestampPart
+            ):
                 return {int(value.number)}
-            if isinstance(value, sigma_types.SigmaString) and not value.contains_special():
+            if (
+                isinstance(value, sigma_types.SigmaString)
+                and not value.contains_special()
+            ):
                 try:
                     return {int(value.to_plain())}
                 except ValueError:

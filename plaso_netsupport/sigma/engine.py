@@ -39,7 +39,8 @@ from sigma import correlations as sigma_correlations
 from sigma.rule import SigmaRule
 
 BUILTIN_RULES_DIRECTORY = os.path.join(
-        os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "rules")
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "rules"
+)
 
 DATA_TYPE = fields_module.DATA_TYPE
 EvtxFields = fields_module.EvtxFields
@@ -55,80 +56,82 @@ _POWERSHELL_CLASSIC = "Windows PowerShell"
 
 # Sigma logsource "service" (product windows) -> EVTX channel(s).
 SERVICE_CHANNELS = {
-        "security": ["Security"],
-        "system": ["System"],
-        "application": ["Application"],
-        "sysmon": [_SYSMON],
-        "powershell": [_POWERSHELL],
-        "powershell-classic": [_POWERSHELL_CLASSIC],
-        "taskscheduler": ["Microsoft-Windows-TaskScheduler/Operational"],
-        "wmi": ["Microsoft-Windows-WMI-Activity/Operational"],
-        "windefend": ["Microsoft-Windows-Windows Defender/Operational"],
-        "bits-client": ["Microsoft-Windows-Bits-Client/Operational"],
-        "firewall-as": [
-                "Microsoft-Windows-Windows Firewall With Advanced Security/Firewall"],
-        "terminalservices-localsessionmanager": [
-                "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational"],
-        "codeintegrity-operational": ["Microsoft-Windows-CodeIntegrity/Operational"],
-        "driver-framework": [
-                "Microsoft-Windows-DriverFrameworks-UserMode/Operational"],
-        "ntlm": ["Microsoft-Windows-NTLM/Operational"],
-        "dns-server": ["DNS Server"],
-        "dns-client": ["Microsoft-Windows-DNS Client Events/Operational"],
-        "smbclient-security": ["Microsoft-Windows-SmbClient/Security"],
-        "smbclient-connectivity": ["Microsoft-Windows-SmbClient/Connectivity"],
-        "printservice-admin": ["Microsoft-Windows-PrintService/Admin"],
-        "printservice-operational": ["Microsoft-Windows-PrintService/Operational"],
-        "openssh": ["OpenSSH/Operational"],
-        "security-mitigations": [
-                "Microsoft-Windows-Security-Mitigations/Kernel Mode",
-                "Microsoft-Windows-Security-Mitigations/User Mode"],
-        "shell-core": ["Microsoft-Windows-Shell-Core/Operational"],
-        "appxdeployment-server": [
-                "Microsoft-Windows-AppXDeploymentServer/Operational"],
-        "lsa-server": ["Microsoft-Windows-LSA/Operational"],
-        "capi2": ["Microsoft-Windows-CAPI2/Operational"],
-        "msexchange-management": ["MSExchange Management"],
-        "applocker": [
-                "Microsoft-Windows-AppLocker/MSI and Script",
-                "Microsoft-Windows-AppLocker/EXE and DLL",
-                "Microsoft-Windows-AppLocker/Packaged app-Deployment",
-                "Microsoft-Windows-AppLocker/Packaged app-Execution"],
+    "security": ["Security"],
+    "system": ["System"],
+    "application": ["Application"],
+    "sysmon": [_SYSMON],
+    "powershell": [_POWERSHELL],
+    "powershell-classic": [_POWERSHELL_CLASSIC],
+    "taskscheduler": ["Microsoft-Windows-TaskScheduler/Operational"],
+    "wmi": ["Microsoft-Windows-WMI-Activity/Operational"],
+    "windefend": ["Microsoft-Windows-Windows Defender/Operational"],
+    "bits-client": ["Microsoft-Windows-Bits-Client/Operational"],
+    "firewall-as": [
+        "Microsoft-Windows-Windows Firewall With Advanced Security/Firewall"
+    ],
+    "terminalservices-localsessionmanager": [
+        "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational"
+    ],
+    "codeintegrity-operational": ["Microsoft-Windows-CodeIntegrity/Operational"],
+    "driver-framework": ["Microsoft-Windows-DriverFrameworks-UserMode/Operational"],
+    "ntlm": ["Microsoft-Windows-NTLM/Operational"],
+    "dns-server": ["DNS Server"],
+    "dns-client": ["Microsoft-Windows-DNS Client Events/Operational"],
+    "smbclient-security": ["Microsoft-Windows-SmbClient/Security"],
+    "smbclient-connectivity": ["Microsoft-Windows-SmbClient/Connectivity"],
+    "printservice-admin": ["Microsoft-Windows-PrintService/Admin"],
+    "printservice-operational": ["Microsoft-Windows-PrintService/Operational"],
+    "openssh": ["OpenSSH/Operational"],
+    "security-mitigations": [
+        "Microsoft-Windows-Security-Mitigations/Kernel Mode",
+        "Microsoft-Windows-Security-Mitigations/User Mode",
+    ],
+    "shell-core": ["Microsoft-Windows-Shell-Core/Operational"],
+    "appxdeployment-server": ["Microsoft-Windows-AppXDeploymentServer/Operational"],
+    "lsa-server": ["Microsoft-Windows-LSA/Operational"],
+    "capi2": ["Microsoft-Windows-CAPI2/Operational"],
+    "msexchange-management": ["MSExchange Management"],
+    "applocker": [
+        "Microsoft-Windows-AppLocker/MSI and Script",
+        "Microsoft-Windows-AppLocker/EXE and DLL",
+        "Microsoft-Windows-AppLocker/Packaged app-Deployment",
+        "Microsoft-Windows-AppLocker/Packaged app-Execution",
+    ],
 }
 
 # Sigma logsource "category" (product windows) -> [(channel, event ids)].
 CATEGORY_EVENTS = {
-        "process_creation": [("Security", {4688}), (_SYSMON, {1})],
-        "process_termination": [("Security", {4689}), (_SYSMON, {5})],
-        "ps_script": [(_POWERSHELL, {4104})],
-        "ps_module": [(_POWERSHELL, {4103})],
-        "ps_classic_start": [(_POWERSHELL_CLASSIC, {400})],
-        "ps_classic_provider_start": [(_POWERSHELL_CLASSIC, {600})],
-        "ps_classic_script": [(_POWERSHELL_CLASSIC, {800})],
-        "sysmon_status": [(_SYSMON, {4, 16})],
-        "network_connection": [(_SYSMON, {3})],
-        "driver_load": [(_SYSMON, {6})],
-        "image_load": [(_SYSMON, {7})],
-        "create_remote_thread": [(_SYSMON, {8})],
-        "raw_access_thread": [(_SYSMON, {9})],
-        "process_access": [(_SYSMON, {10})],
-        "file_event": [(_SYSMON, {11})],
-        "registry_add": [(_SYSMON, {12})],
-        "registry_delete": [(_SYSMON, {12})],
-        "registry_set": [(_SYSMON, {13})],
-        "registry_rename": [(_SYSMON, {14})],
-        "registry_event": [(_SYSMON, {12, 13, 14})],
-        "create_stream_hash": [(_SYSMON, {15})],
-        "pipe_created": [(_SYSMON, {17, 18})],
-        "wmi_event": [(_SYSMON, {19, 20, 21})],
-        "dns_query": [(_SYSMON, {22})],
-        "file_delete": [(_SYSMON, {23, 26})],
-        "clipboard_capture": [(_SYSMON, {24})],
-        "process_tampering": [(_SYSMON, {25})],
-        "file_block_executable": [(_SYSMON, {27})],
-        "file_block_shredding": [(_SYSMON, {28})],
-        "file_executable_detected": [(_SYSMON, {29})],
-        "sysmon_error": [(_SYSMON, {255})],
+    "process_creation": [("Security", {4688}), (_SYSMON, {1})],
+    "process_termination": [("Security", {4689}), (_SYSMON, {5})],
+    "ps_script": [(_POWERSHELL, {4104})],
+    "ps_module": [(_POWERSHELL, {4103})],
+    "ps_classic_start": [(_POWERSHELL_CLASSIC, {400})],
+    "ps_classic_provider_start": [(_POWERSHELL_CLASSIC, {600})],
+    "ps_classic_script": [(_POWERSHELL_CLASSIC, {800})],
+    "sysmon_status": [(_SYSMON, {4, 16})],
+    "network_connection": [(_SYSMON, {3})],
+    "driver_load": [(_SYSMON, {6})],
+    "image_load": [(_SYSMON, {7})],
+    "create_remote_thread": [(_SYSMON, {8})],
+    "raw_access_thread": [(_SYSMON, {9})],
+    "process_access": [(_SYSMON, {10})],
+    "file_event": [(_SYSMON, {11})],
+    "registry_add": [(_SYSMON, {12})],
+    "registry_delete": [(_SYSMON, {12})],
+    "registry_set": [(_SYSMON, {13})],
+    "registry_rename": [(_SYSMON, {14})],
+    "registry_event": [(_SYSMON, {12, 13, 14})],
+    "create_stream_hash": [(_SYSMON, {15})],
+    "pipe_created": [(_SYSMON, {17, 18})],
+    "wmi_event": [(_SYSMON, {19, 20, 21})],
+    "dns_query": [(_SYSMON, {22})],
+    "file_delete": [(_SYSMON, {23, 26})],
+    "clipboard_capture": [(_SYSMON, {24})],
+    "process_tampering": [(_SYSMON, {25})],
+    "file_block_executable": [(_SYSMON, {27})],
+    "file_block_shredding": [(_SYSMON, {28})],
+    "file_executable_detected": [(_SYSMON, {29})],
+    "sysmon_error": [(_SYSMON, {255})],
 }
 
 _LABEL_INVALID_CHARACTERS = re.compile(r"[^A-Za-z0-9_]+")
@@ -146,6 +149,7 @@ def SanitizeLabel(text):
 
 class RuleMatch(typing.NamedTuple):
     """A rule that matched an event."""
+
     rule_id: str
     title: str
     level: str
@@ -157,6 +161,7 @@ class RuleMatch(typing.NamedTuple):
 @dataclasses.dataclass
 class SigmaRuleInfo:
     """A loaded Sigma rule."""
+
     id: str
     title: str
     level: str
@@ -183,8 +188,13 @@ class _CompiledRule:
         self.info = info
         self.predicate = predicate
         self.match = RuleMatch(
-                info.id, info.title, info.level, list(info.labels), info.builtin,
-                info.context_required)
+            info.id,
+            info.title,
+            info.level,
+            list(info.labels),
+            info.builtin,
+            info.context_required,
+        )
 
 
 class _LoadedState:
@@ -235,18 +245,21 @@ def _LogsourceTargets(logsource):
     description = "/".join(part for part in (product, category, service) if part)
     if product and product != "windows":
         raise compiler.UnsupportedError(
-                f"logsource {description!r} is not in Windows event logs")
+            f"logsource {description!r} is not in Windows event logs"
+        )
 
     targets = None
     if category:
         if category not in CATEGORY_EVENTS:
             raise compiler.UnsupportedError(
-                    f"logsource category {category!r} has no EVTX mapping")
+                f"logsource category {category!r} has no EVTX mapping"
+            )
         targets = [(channel, set(ids)) for channel, ids in CATEGORY_EVENTS[category]]
     if service:
         if service not in SERVICE_CHANNELS:
             raise compiler.UnsupportedError(
-                    f"logsource service {service!r} has no EVTX channel mapping")
+                f"logsource service {service!r} has no EVTX channel mapping"
+            )
         channels = SERVICE_CHANNELS[service]
         if targets is None:
             targets = [(channel, None) for channel in channels]
@@ -254,7 +267,8 @@ def _LogsourceTargets(logsource):
             targets = [target for target in targets if target[0] in channels]
             if not targets:
                 raise compiler.UnsupportedError(
-                        f"logsource {description!r}: category and service do not overlap")
+                    f"logsource {description!r}: category and service do not overlap"
+                )
     if targets is None:
         if not product:
             raise compiler.UnsupportedError("logsource is empty")
@@ -317,7 +331,8 @@ class SigmaEngine:
         """Returns True if some rule can match an event with this identifier."""
         state = self._Load()
         return bool(state.any_event_identifier) or (
-                event_identifier in state.by_event_identifier)
+            event_identifier in state.by_event_identifier
+        )
 
     def Compile(self):
         """Loads and compiles the rules now (otherwise done on first use)."""
@@ -349,7 +364,9 @@ class SigmaEngine:
     def _LoadFile(self, state, path, builtin, seen_identifiers):
         try:
             if os.path.getsize(path) > MAXIMUM_RULE_FILE_SIZE:
-                state.problems.append(f"{path}: file larger than {MAXIMUM_RULE_FILE_SIZE} bytes")
+                state.problems.append(
+                    f"{path}: file larger than {MAXIMUM_RULE_FILE_SIZE} bytes"
+                )
                 return
             with open(path, "r", encoding="utf-8") as file_object:
                 text = file_object.read()
@@ -359,15 +376,21 @@ class SigmaEngine:
 
         try:
             rule_collection = sigma_collection.SigmaCollection.from_yaml(
-                    text, collect_errors=True, source=_RuleLocation(path),
-                    collect_filters=True, resolve_references=False)
+                text,
+                collect_errors=True,
+                source=_RuleLocation(path),
+                collect_filters=True,
+                resolve_references=False,
+            )
         except Exception as exception:  # pylint: disable=broad-except
             state.problems.append(f"{path}: {_FormatError(exception)}")
             return
 
         items = list(rule_collection.rules)
         for error in getattr(rule_collection, "errors", []) or []:
-            if not any(error in (getattr(item, "errors", None) or []) for item in items):
+            if not any(
+                error in (getattr(item, "errors", None) or []) for item in items
+            ):
                 state.problems.append(f"{path}: {_FormatError(error)}")
         if not items and not rule_collection.errors:
             state.problems.append(f"{path}: no Sigma rule in the file")
@@ -377,27 +400,36 @@ class SigmaEngine:
             if isinstance(item, sigma_correlations.SigmaCorrelationRule):
                 kind = getattr(getattr(item, "type", None), "name", "?").lower()
                 state.problems.append(
-                        f"{path}: rule {name!r}: correlation rules (type {kind}) are not "
-                        "supported: the evaluator sees one event at a time")
+                    f"{path}: rule {name!r}: correlation rules (type {kind}) are not "
+                    "supported: the evaluator sees one event at a time"
+                )
                 continue
             if isinstance(item, sigma_filters.SigmaFilter):
                 state.problems.append(
-                        f"{path}: rule {name!r}: Sigma filters (meta-rules) are not supported")
+                    f"{path}: rule {name!r}: Sigma filters (meta-rules) are not supported"
+                )
                 continue
             if not isinstance(item, SigmaRule):
                 state.problems.append(
-                        f"{path}: rule {name!r}: unsupported rule type {type(item).__name__}")
+                    f"{path}: rule {name!r}: unsupported rule type {type(item).__name__}"
+                )
                 continue
             if item.errors:
                 for error in item.errors:
-                    state.problems.append(f"{path}: rule {name!r}: {_FormatError(error)}")
+                    state.problems.append(
+                        f"{path}: rule {name!r}: {_FormatError(error)}"
+                    )
                 continue
             try:
                 self._AddRule(state, item, path, builtin, seen_identifiers)
             except compiler.UnsupportedError as exception:
-                state.problems.append(f"{path}: rule {name!r}: unsupported: {exception}")
+                state.problems.append(
+                    f"{path}: rule {name!r}: unsupported: {exception}"
+                )
             except Exception as exception:  # pylint: disable=broad-except
-                state.problems.append(f"{path}: rule {name!r}: {_FormatError(exception)}")
+                state.problems.append(
+                    f"{path}: rule {name!r}: {_FormatError(exception)}"
+                )
 
     def _AddRule(self, state, rule, path, builtin, seen_identifiers):
         if rule.detection is None or not getattr(rule.detection, "detections", None):
@@ -424,8 +456,9 @@ class SigmaEngine:
         info = self._RuleInfo(rule, path, builtin)
         if info.id in seen_identifiers:
             raise compiler.UnsupportedError(
-                    f"duplicate rule id {info.id} (already loaded from "
-                    f"{seen_identifiers[info.id]})")
+                f"duplicate rule id {info.id} (already loaded from "
+                f"{seen_identifiers[info.id]})"
+            )
 
         entries = []
         for channel, logsource_ids in targets:
@@ -440,7 +473,8 @@ class SigmaEngine:
             entries.append((channel.lower() if channel else None, ids))
         if not entries:
             raise compiler.UnsupportedError(
-                    "the EventID in the condition is never logged by the logsource")
+                "the EventID in the condition is never logged by the logsource"
+            )
 
         seen_identifiers[info.id] = path
         compiled = _CompiledRule(info, predicate)
@@ -451,7 +485,8 @@ class SigmaEngine:
             else:
                 for event_identifier in sorted(ids):
                     state.by_event_identifier.setdefault(event_identifier, []).append(
-                            (channel, compiled))
+                        (channel, compiled)
+                    )
 
     @staticmethod
     def _RuleInfo(rule, path, builtin):
@@ -463,10 +498,12 @@ class SigmaEngine:
         custom = rule.custom_attributes or {}
         context_value = custom.get(CONTEXT_ATTRIBUTE)
         context_required = CONTEXT_TAG in lowered_tags or (
-                str(context_value).lower() in ("required", "true"))
+            str(context_value).lower() in ("required", "true")
+        )
 
         is_netsupport = builtin or any(
-                tag.partition(".")[0] == NETSUPPORT_TAG_NAMESPACE for tag in lowered_tags)
+            tag.partition(".")[0] == NETSUPPORT_TAG_NAMESPACE for tag in lowered_tags
+        )
         labels = ["netsupport"] if is_netsupport else []
         techniques = []
         for tag in lowered_tags:
@@ -476,19 +513,31 @@ class SigmaEngine:
                 for label in knowledge.AttackLabels(name):
                     if label not in labels:
                         labels.append(label)
-        rule_label = "sigma_" + (SanitizeLabel(rule_id) or SanitizeLabel(title).lower() or "rule")
+        rule_label = "sigma_" + (
+            SanitizeLabel(rule_id) or SanitizeLabel(title).lower() or "rule"
+        )
         labels.append(rule_label)
 
         logsource = rule.logsource
         logsource_text = "/".join(
-                part for part in (logsource.product, logsource.category, logsource.service)
-                if part)
+            part
+            for part in (logsource.product, logsource.category, logsource.service)
+            if part
+        )
         status = rule.status.name.lower() if getattr(rule, "status", None) else ""
         return SigmaRuleInfo(
-                id=rule_id or rule_label, title=title, level=level, tags=tags,
-                labels=labels, path=path, builtin=builtin,
-                context_required=context_required, status=status,
-                logsource=logsource_text, techniques=techniques)
+            id=rule_id or rule_label,
+            title=title,
+            level=level,
+            tags=tags,
+            labels=labels,
+            path=path,
+            builtin=builtin,
+            context_required=context_required,
+            status=status,
+            logsource=logsource_text,
+            techniques=techniques,
+        )
 
     # Matching.
 
@@ -503,7 +552,8 @@ class SigmaEngine:
         """
         state = self._state or self._Load()
         candidates = state.by_event_identifier.get(
-                getattr(event_data, "event_identifier", None))
+            getattr(event_data, "event_identifier", None)
+        )
         if candidates is None and not state.any_event_identifier:
             return []
         if getattr(event_data, "data_type", None) != DATA_TYPE:

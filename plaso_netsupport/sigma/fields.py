@@ -28,63 +28,93 @@ _EVENT_NS = "{http://schemas.microsoft.com/win/2004/08/events/event}"
 
 # Provider names -> channel, used only when no xml_string gives the Channel.
 _PROVIDER_CHANNELS = {
-        "service control manager": "System",
-        "microsoft-windows-security-auditing": "Security",
-        "microsoft-windows-powershell": "Microsoft-Windows-PowerShell/Operational",
-        "powershell": "Windows PowerShell",
-        "microsoft-windows-sysmon": "Microsoft-Windows-Sysmon/Operational",
-        "microsoft-windows-windows defender": (
-                "Microsoft-Windows-Windows Defender/Operational"),
-        "microsoft-windows-taskscheduler": (
-                "Microsoft-Windows-TaskScheduler/Operational"),
+    "service control manager": "System",
+    "microsoft-windows-security-auditing": "Security",
+    "microsoft-windows-powershell": "Microsoft-Windows-PowerShell/Operational",
+    "powershell": "Windows PowerShell",
+    "microsoft-windows-sysmon": "Microsoft-Windows-Sysmon/Operational",
+    "microsoft-windows-windows defender": (
+        "Microsoft-Windows-Windows Defender/Operational"
+    ),
+    "microsoft-windows-taskscheduler": ("Microsoft-Windows-TaskScheduler/Operational"),
 }
 
 # (provider, event identifier) -> channel, where the provider alone is ambiguous.
 _PROVIDER_EVENT_CHANNELS = {
-        ("microsoft-windows-eventlog", 1102): "Security",
-        ("microsoft-windows-eventlog", 104): "System",
+    ("microsoft-windows-eventlog", 1102): "Security",
+    ("microsoft-windows-eventlog", 104): "System",
 }
 
 # Data names by position, for records without xml_string. Key: (channel,
 # event identifier, number of strings) with None as "any number".
 _4688_V0 = [
-        "SubjectUserSid", "SubjectUserName", "SubjectDomainName", "SubjectLogonId",
-        "NewProcessId", "NewProcessName", "TokenElevationType", "ProcessId"]
+    "SubjectUserSid",
+    "SubjectUserName",
+    "SubjectDomainName",
+    "SubjectLogonId",
+    "NewProcessId",
+    "NewProcessName",
+    "TokenElevationType",
+    "ProcessId",
+]
 _4688_V1 = _4688_V0 + ["CommandLine"]
 _4688_V2 = _4688_V1 + [
-        "TargetUserSid", "TargetUserName", "TargetDomainName", "TargetLogonId",
-        "ParentProcessName", "MandatoryLabel"]
+    "TargetUserSid",
+    "TargetUserName",
+    "TargetDomainName",
+    "TargetLogonId",
+    "ParentProcessName",
+    "MandatoryLabel",
+]
 
 _POSITIONAL_LAYOUTS = {
-        ("System", 7045): [
-                "ServiceName", "ImagePath", "ServiceType", "StartType", "AccountName"],
-        ("System", 7036): ["param1", "param2", "Binary"],
-        ("System", 7035): ["param1", "param2", "Binary"],
-        ("System", 7040): ["param1", "param2", "param3", "param4"],
-        ("System", 104): [
-                "SubjectUserName", "SubjectDomainName", "Channel_", "BackupPath"],
-        ("Security", 1102): [
-                "SubjectUserSid", "SubjectUserName", "SubjectDomainName",
-                "SubjectLogonId"],
-        ("Security", 4697): [
-                "SubjectUserSid", "SubjectUserName", "SubjectDomainName",
-                "SubjectLogonId", "ServiceName", "ServiceFileName", "ServiceType",
-                "ServiceStartType", "ServiceAccount"],
-        ("Microsoft-Windows-PowerShell/Operational", 4104): [
-                "MessageNumber", "MessageTotal", "ScriptBlockText", "ScriptBlockId",
-                "Path"],
+    ("System", 7045): [
+        "ServiceName",
+        "ImagePath",
+        "ServiceType",
+        "StartType",
+        "AccountName",
+    ],
+    ("System", 7036): ["param1", "param2", "Binary"],
+    ("System", 7035): ["param1", "param2", "Binary"],
+    ("System", 7040): ["param1", "param2", "param3", "param4"],
+    ("System", 104): ["SubjectUserName", "SubjectDomainName", "Channel_", "BackupPath"],
+    ("Security", 1102): [
+        "SubjectUserSid",
+        "SubjectUserName",
+        "SubjectDomainName",
+        "SubjectLogonId",
+    ],
+    ("Security", 4697): [
+        "SubjectUserSid",
+        "SubjectUserName",
+        "SubjectDomainName",
+        "SubjectLogonId",
+        "ServiceName",
+        "ServiceFileName",
+        "ServiceType",
+        "ServiceStartType",
+        "ServiceAccount",
+    ],
+    ("Microsoft-Windows-PowerShell/Operational", 4104): [
+        "MessageNumber",
+        "MessageTotal",
+        "ScriptBlockText",
+        "ScriptBlockId",
+        "Path",
+    ],
 }
 
 _4688_LAYOUTS = {len(layout): layout for layout in (_4688_V0, _4688_V1, _4688_V2)}
 
 _MANDATORY_LABELS = {
-        "S-1-16-0": "Untrusted",
-        "S-1-16-4096": "Low",
-        "S-1-16-8192": "Medium",
-        "S-1-16-8448": "Medium",
-        "S-1-16-12288": "High",
-        "S-1-16-16384": "System",
-        "S-1-16-20480": "Protected",
+    "S-1-16-0": "Untrusted",
+    "S-1-16-4096": "Low",
+    "S-1-16-8192": "Medium",
+    "S-1-16-8448": "Medium",
+    "S-1-16-12288": "High",
+    "S-1-16-16384": "System",
+    "S-1-16-20480": "Protected",
 }
 
 
@@ -111,8 +141,12 @@ def _ParseXml(xml_string):
         return None
     try:
         root = defused_etree.fromstring(xml_string, forbid_dtd=True)
-    except (defused_etree.ParseError, ValueError, TypeError,
-                    _stdlib_etree.ParseError) as exception:
+    except (
+        defused_etree.ParseError,
+        ValueError,
+        TypeError,
+        _stdlib_etree.ParseError,
+    ) as exception:
         del exception
         return None
     except Exception:  # pylint: disable=broad-except
@@ -179,8 +213,16 @@ def _ParseXml(xml_string):
                 user_id = element.get("UserID")
                 if user_id:
                     fields["UserID"] = user_id
-            elif name in ("Version", "Level", "Task", "Opcode", "Keywords",
-                                        "EventRecordID", "Channel", "Computer"):
+            elif name in (
+                "Version",
+                "Level",
+                "Task",
+                "Opcode",
+                "Keywords",
+                "EventRecordID",
+                "Channel",
+                "Computer",
+            ):
                 fields[name] = (element.text or "").strip()
     return fields
 
@@ -192,7 +234,8 @@ def _FieldsFromStrings(event_data):
     source_name = getattr(event_data, "source_name", None) or ""
     provider = source_name.lower()
     channel = _PROVIDER_EVENT_CHANNELS.get((provider, event_identifier)) or (
-            _PROVIDER_CHANNELS.get(provider))
+        _PROVIDER_CHANNELS.get(provider)
+    )
 
     if source_name:
         fields["Provider_Name"] = source_name
@@ -225,9 +268,9 @@ def _FieldsFromStrings(event_data):
 def _AddProcessCreationAliases(fields):
     """Adds the Sigma process_creation names to a Security 4688 record."""
     aliases = (
-            ("Image", "NewProcessName"),
-            ("ParentImage", "ParentProcessName"),
-            ("LogonId", "SubjectLogonId"),
+        ("Image", "NewProcessName"),
+        ("ParentImage", "ParentProcessName"),
+        ("LogonId", "SubjectLogonId"),
     )
     for sigma_name, name in aliases:
         if name in fields and sigma_name not in fields:
@@ -294,10 +337,12 @@ def EvtxFields(event_data):
         key = xml_string
     else:
         strings = getattr(event_data, "strings", None)
-        key = (getattr(event_data, "source_name", None),
-                      getattr(event_data, "event_identifier", None),
-                      getattr(event_data, "record_number", None),
-                      tuple(strings) if isinstance(strings, (list, tuple)) else None)
+        key = (
+            getattr(event_data, "source_name", None),
+            getattr(event_data, "event_identifier", None),
+            getattr(event_data, "record_number", None),
+            tuple(strings) if isinstance(strings, (list, tuple)) else None,
+        )
     try:
         fields = _CACHE.Get(key)
     except TypeError:

@@ -53,7 +53,7 @@ def write_raw_disk(volume_path, raw_path, disk_signature):
                 chunk = vol.read(1 << 20)
                 if not chunk:
                     break
-                if chunk == zero[:len(chunk)]:
+                if chunk == zero[: len(chunk)]:
                     out.seek(len(chunk), os.SEEK_CUR)
                 else:
                     out.write(chunk)
@@ -66,19 +66,51 @@ def ewfacquire(raw_path, out_e01, case, env):
     exe = shutil.which("ewfacquire") or "/usr/bin/ewfacquire"
     if not out_e01.endswith(".E01"):
         raise ValueError("output must end with .E01")
-    tmpdir = tempfile.mkdtemp(prefix="ewf-", dir=os.path.dirname(os.path.abspath(out_e01)))
+    tmpdir = tempfile.mkdtemp(
+        prefix="ewf-", dir=os.path.dirname(os.path.abspath(out_e01))
+    )
     try:
         target = os.path.join(tmpdir, "image")
-        cmd = [exe, "-u", "-q", "-t", target, "-f", "encase6", "-c", "deflate:best",
-               "-C", case.get("case_number", ""), "-D", case.get("description", ""),
-               "-E", case.get("evidence_number", ""), "-e", case.get("examiner", ""),
-               "-N", case.get("notes", ""), "-m", "fixed", "-M", "physical",
-               "-d", "sha1", raw_path]
-        proc = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        cmd = [
+            exe,
+            "-u",
+            "-q",
+            "-t",
+            target,
+            "-f",
+            "encase6",
+            "-c",
+            "deflate:best",
+            "-C",
+            case.get("case_number", ""),
+            "-D",
+            case.get("description", ""),
+            "-E",
+            case.get("evidence_number", ""),
+            "-e",
+            case.get("examiner", ""),
+            "-N",
+            case.get("notes", ""),
+            "-m",
+            "fixed",
+            "-M",
+            "physical",
+            "-d",
+            "sha1",
+            raw_path,
+        ]
+        proc = subprocess.run(
+            cmd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         if proc.returncode != 0 or not os.path.exists(target + ".E01"):
-            raise RuntimeError(f"ewfacquire failed: {proc.stderr.decode(errors='replace')}"
-                               f"{proc.stdout.decode(errors='replace')[-2000:]}")
+            raise RuntimeError(
+                f"ewfacquire failed: {proc.stderr.decode(errors='replace')}"
+                f"{proc.stdout.decode(errors='replace')[-2000:]}"
+            )
         os.replace(target + ".E01", out_e01)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)

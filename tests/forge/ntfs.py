@@ -109,7 +109,9 @@ class FakeClock:
 
     def __init__(self):
         self.path = os.environ.get("FAKETIME_TIMESTAMP_FILE")
-        self.active = bool(self.path) and FAKETIME_LIB in os.environ.get("LD_PRELOAD", "")
+        self.active = bool(self.path) and FAKETIME_LIB in os.environ.get(
+            "LD_PRELOAD", ""
+        )
         self.current = None
 
     def set(self, when):
@@ -145,9 +147,30 @@ def mkntfs(path, size, label="Windows", clock=None, when=None):
         f.truncate(size)
     env = clock.env(when) if clock else dict(os.environ)
     subprocess.run(
-        ["mkntfs", "-F", "-Q", "-q", "-L", label, "-c", "4096", "-s", "512",
-         "-p", "2048", "-H", "255", "-S", "63", path],
-        check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        [
+            "mkntfs",
+            "-F",
+            "-Q",
+            "-q",
+            "-L",
+            label,
+            "-c",
+            "4096",
+            "-s",
+            "512",
+            "-p",
+            "2048",
+            "-H",
+            "255",
+            "-S",
+            "63",
+            path,
+        ],
+        check=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 class NtfsVolume:
@@ -164,19 +187,43 @@ class NtfsVolume:
         lib.ntfs_pathname_to_inode.restype = vp
         lib.ntfs_pathname_to_inode.argtypes = [vp, vp, ctypes.c_char_p]
         lib.ntfs_create.restype = vp
-        lib.ntfs_create.argtypes = [vp, ctypes.c_uint32, ctypes.c_char_p, ctypes.c_uint8, ctypes.c_uint32]
+        lib.ntfs_create.argtypes = [
+            vp,
+            ctypes.c_uint32,
+            ctypes.c_char_p,
+            ctypes.c_uint8,
+            ctypes.c_uint32,
+        ]
         lib.ntfs_inode_close.argtypes = [vp]
         lib.ntfs_inode_close_in_dir.argtypes = [vp, vp]
         lib.ntfs_attr_open.restype = vp
         lib.ntfs_attr_open.argtypes = [vp, ctypes.c_uint32, vp, ctypes.c_uint32]
         lib.ntfs_attr_pwrite.restype = ctypes.c_int64
-        lib.ntfs_attr_pwrite.argtypes = [vp, ctypes.c_int64, ctypes.c_int64, ctypes.c_char_p]
+        lib.ntfs_attr_pwrite.argtypes = [
+            vp,
+            ctypes.c_int64,
+            ctypes.c_int64,
+            ctypes.c_char_p,
+        ]
         lib.ntfs_attr_truncate.argtypes = [vp, ctypes.c_int64]
         lib.ntfs_attr_close.argtypes = [vp]
-        lib.ntfs_attr_add.argtypes = [vp, ctypes.c_uint32, ctypes.c_char_p, ctypes.c_uint8,
-                                      ctypes.c_char_p, ctypes.c_int64]
+        lib.ntfs_attr_add.argtypes = [
+            vp,
+            ctypes.c_uint32,
+            ctypes.c_char_p,
+            ctypes.c_uint8,
+            ctypes.c_char_p,
+            ctypes.c_int64,
+        ]
         lib.ntfs_inode_mark_dirty.argtypes = [vp]
-        lib.ntfs_delete.argtypes = [vp, ctypes.c_char_p, vp, vp, ctypes.c_char_p, ctypes.c_uint8]
+        lib.ntfs_delete.argtypes = [
+            vp,
+            ctypes.c_char_p,
+            vp,
+            vp,
+            ctypes.c_char_p,
+            ctypes.c_uint8,
+        ]
         lib.ntfs_mft_records_write.argtypes = [vp, ctypes.c_uint64, ctypes.c_int64, vp]
         self.at_unnamed = ctypes.c_void_p.in_dll(lib, "AT_UNNAMED")
         self.at_unnamed_addr = ctypes.addressof(self.at_unnamed)
@@ -186,7 +233,9 @@ class NtfsVolume:
 
     # -- low level -------------------------------------------------------
     def _open(self, path):
-        ni = self.lib.ntfs_pathname_to_inode(self.vol, None, _ntfs_path(path).encode("utf-8"))
+        ni = self.lib.ntfs_pathname_to_inode(
+            self.vol, None, _ntfs_path(path).encode("utf-8")
+        )
         if not ni:
             raise NtfsError(f"no such path in volume: {path}")
         self._guard(ni)
@@ -195,7 +244,9 @@ class NtfsVolume:
     def _guard(self, ni):
         vol = ctypes.c_void_p.from_address(ni + _OFF_VOL).value
         if vol != self.vol:
-            raise NtfsError("struct ntfs_inode layout differs from the expected one (vol@16)")
+            raise NtfsError(
+                "struct ntfs_inode layout differs from the expected one (vol@16)"
+            )
 
     def _close(self, ni, dir_ni=None):
         if dir_ni:
@@ -206,8 +257,12 @@ class NtfsVolume:
             raise NtfsError(f"ntfs_inode_close failed: errno {ctypes.get_errno()}")
 
     def _set_times_ni(self, ni, created, modified, accessed, entry_modified):
-        for off, value in ((_OFF_CRTIME, created), (_OFF_MTIME, modified),
-                           (_OFF_CTIME, entry_modified), (_OFF_ATIME, accessed)):
+        for off, value in (
+            (_OFF_CRTIME, created),
+            (_OFF_MTIME, modified),
+            (_OFF_CTIME, entry_modified),
+            (_OFF_ATIME, accessed),
+        ):
             ctypes.c_int64.from_address(ni + off).value = to_filetime(value)
         state = ctypes.c_ulong.from_address(ni + _OFF_STATE)
         state.value = (state.value | (1 << _NI_FILENAME_DIRTY)) & ~(1 << _NI_TIMES_SET)
@@ -217,15 +272,19 @@ class NtfsVolume:
         fl = ctypes.c_uint32.from_address(ni + _OFF_FLAGS)
         fl.value |= flags
         state = ctypes.c_ulong.from_address(ni + _OFF_STATE)
-        state.value |= (1 << _NI_FILENAME_DIRTY)
+        state.value |= 1 << _NI_FILENAME_DIRTY
         self.lib.ntfs_inode_mark_dirty(ni)
 
     def _write_data(self, ni, data, stream=None, size=None):
         if stream:
             name, nlen = _utf16(stream)
             if self.lib.ntfs_attr_add(ni, AT_DATA, name, nlen, None, 0):
-                raise NtfsError(f"ntfs_attr_add({stream}) failed: errno {ctypes.get_errno()}")
-            na = self.lib.ntfs_attr_open(ni, AT_DATA, ctypes.cast(name, ctypes.c_void_p), nlen)
+                raise NtfsError(
+                    f"ntfs_attr_add({stream}) failed: errno {ctypes.get_errno()}"
+                )
+            na = self.lib.ntfs_attr_open(
+                ni, AT_DATA, ctypes.cast(name, ctypes.c_void_p), nlen
+            )
         else:
             na = self.lib.ntfs_attr_open(ni, AT_DATA, self.at_unnamed_addr, 0)
         if not na:
@@ -234,14 +293,18 @@ class NtfsVolume:
             if data:
                 pos = 0
                 while pos < len(data):
-                    chunk = data[pos:pos + (1 << 20)]
+                    chunk = data[pos : pos + (1 << 20)]
                     n = self.lib.ntfs_attr_pwrite(na, pos, len(chunk), chunk)
                     if n <= 0:
-                        raise NtfsError(f"ntfs_attr_pwrite failed: errno {ctypes.get_errno()}")
+                        raise NtfsError(
+                            f"ntfs_attr_pwrite failed: errno {ctypes.get_errno()}"
+                        )
                     pos += n
             if size is not None and size > len(data or b""):
                 if self.lib.ntfs_attr_truncate(na, size):
-                    raise NtfsError(f"ntfs_attr_truncate failed: errno {ctypes.get_errno()}")
+                    raise NtfsError(
+                        f"ntfs_attr_truncate failed: errno {ctypes.get_errno()}"
+                    )
         finally:
             self.lib.ntfs_attr_close(na)
 
@@ -253,7 +316,9 @@ class NtfsVolume:
             self.clock.set(created)
         dir_ni = self._open(parent)
         uname, nlen = _utf16(name)
-        ni = self.lib.ntfs_create(dir_ni, 0, uname, nlen, S_IFDIR if is_dir else S_IFREG)
+        ni = self.lib.ntfs_create(
+            dir_ni, 0, uname, nlen, S_IFDIR if is_dir else S_IFREG
+        )
         if not ni:
             err = ctypes.get_errno()
             self._close(dir_ni)
@@ -286,8 +351,14 @@ class NtfsVolume:
             self._close(ni)
         return mft_no | (seq << 48)
 
-    def create_usn_journal(self, j_data, journal_id, max_size=32 << 20,
-                           allocation_delta=8 << 20, created=None):
+    def create_usn_journal(
+        self,
+        j_data,
+        journal_id,
+        max_size=32 << 20,
+        allocation_delta=8 << 20,
+        created=None,
+    ):
         """Creates \\$Extend\\$UsnJrnl with a $Max and a $J stream.
 
         Must be called before delete(): it allocates an MFT record and clusters."""
@@ -302,8 +373,11 @@ class NtfsVolume:
             raise NtfsError(f"ntfs_create($UsnJrnl) failed: errno {err}")
         try:
             self._guard(ni)
-            self._write_data(ni, struct.pack("<QQQq", max_size, allocation_delta, journal_id, 0),
-                             stream="$Max")
+            self._write_data(
+                ni,
+                struct.pack("<QQQq", max_size, allocation_delta, journal_id, 0),
+                stream="$Max",
+            )
             self._write_data(ni, j_data, stream="$J")
             self._or_flags(ni, FILE_ATTR_HIDDEN | FILE_ATTR_SYSTEM | FILE_ATTR_ARCHIVE)
             if created is not None:
@@ -312,7 +386,6 @@ class NtfsVolume:
             self._close(ni, dir_ni)
             self._close(dir_ni)
 
-
     def set_meta(self, path, times=None, flags=0):
         """Sets the 4 $STANDARD_INFORMATION times (dict) and ORs attribute flags."""
         ni = self._open(path)
@@ -320,8 +393,13 @@ class NtfsVolume:
             if flags:
                 self._or_flags(ni, flags)
             if times:
-                self._set_times_ni(ni, times["created"], times["modified"],
-                                   times["accessed"], times["entry_modified"])
+                self._set_times_ni(
+                    ni,
+                    times["created"],
+                    times["modified"],
+                    times["accessed"],
+                    times["entry_modified"],
+                )
         finally:
             self._close(ni)
 
@@ -339,12 +417,14 @@ class NtfsVolume:
         record = bytearray(ctypes.string_at(mrec, MFT_RECORD_SIZE))
         dir_ni = self._open(parent)
         uname, nlen = _utf16(name)
-        if self.lib.ntfs_delete(self.vol, _ntfs_path(path).encode(), ni, dir_ni, uname, nlen):
+        if self.lib.ntfs_delete(
+            self.vol, _ntfs_path(path).encode(), ni, dir_ni, uname, nlen
+        ):
             raise NtfsError(f"ntfs_delete({path}) failed: errno {ctypes.get_errno()}")
         if keep_record:
-            flags, = struct.unpack_from("<H", record, 22)
+            (flags,) = struct.unpack_from("<H", record, 22)
             struct.pack_into("<H", record, 22, flags & ~0x0001)
-            seq, = struct.unpack_from("<H", record, 16)
+            (seq,) = struct.unpack_from("<H", record, 16)
             struct.pack_into("<H", record, 16, (seq + 1) & 0xFFFF or 1)
             buf = ctypes.create_string_buffer(bytes(record), MFT_RECORD_SIZE)
             if self.lib.ntfs_mft_records_write(self.vol, mft_no, 1, buf) != 0:
@@ -383,14 +463,39 @@ USN_REASON_CLOSE = 0x80000000
 USN_PAGE_SIZE = 4096
 
 
-def usn_record_v2(usn, file_reference, parent_reference, when, reason, name,
-                  file_attributes=FILE_ATTR_ARCHIVE, source_info=0, security_id=0):
+def usn_record_v2(
+    usn,
+    file_reference,
+    parent_reference,
+    when,
+    reason,
+    name,
+    file_attributes=FILE_ATTR_ARCHIVE,
+    source_info=0,
+    security_id=0,
+):
     """Returns one USN_RECORD_V2, padded to 8 bytes."""
     uname = name.encode("utf-16-le")
     size = (60 + len(uname) + 7) & ~7
-    rec = struct.pack("<IHHQQQqIIIIHH", size, 2, 0, file_reference, parent_reference,
-                      usn, to_filetime(when), reason, source_info, security_id,
-                      file_attributes, len(uname), 60) + uname
+    rec = (
+        struct.pack(
+            "<IHHQQQqIIIIHH",
+            size,
+            2,
+            0,
+            file_reference,
+            parent_reference,
+            usn,
+            to_filetime(when),
+            reason,
+            source_info,
+            security_id,
+            file_attributes,
+            len(uname),
+            60,
+        )
+        + uname
+    )
     return rec + bytes(size - len(rec))
 
 

@@ -119,8 +119,11 @@ def _gen_pe(spec):
 
     return pe.build_pe(
         as_time(spec["compile_time"]),
-        version_info={k: str(v) for k, v in spec["version_info"].items()}
-        if spec.get("version_info") else None,
+        version_info=(
+            {k: str(v) for k, v in spec["version_info"].items()}
+            if spec.get("version_info")
+            else None
+        ),
         machine=spec.get("machine", "i386"),
         dll=bool(spec.get("dll", False)),
         imports=[(d, list(f)) for d, f in (spec.get("imports") or {}).items()] or None,
@@ -138,7 +141,9 @@ def _gen_prefetch(spec, scenario):
         version=int(spec.get("version", 26)),
     )
     vol = scenario.get("volume_device_path")
-    dev = (spec.get("volume_device_path") or vol or "\\DEVICE\\HARDDISKVOLUME2").rstrip("\\")
+    dev = (spec.get("volume_device_path") or vol or "\\DEVICE\\HARDDISKVOLUME2").rstrip(
+        "\\"
+    )
     mapped = []
     for m in spec.get("mapped_files") or ():
         m = str(m)
@@ -154,7 +159,9 @@ def _gen_prefetch(spec, scenario):
     vct = spec.get("volume_creation_time", scenario.get("volume_creation_time"))
     if vct is not None:
         kwargs["volume_creation_time"] = as_time(vct)
-    return prefetch.build_prefetch(spec["executable"], spec["executable_path"], **kwargs)
+    return prefetch.build_prefetch(
+        spec["executable"], spec["executable_path"], **kwargs
+    )
 
 
 def prefetch_name(spec, scenario):
@@ -162,15 +169,26 @@ def prefetch_name(spec, scenario):
 
     vol = spec.get("volume_device_path") or scenario.get("volume_device_path")
     kwargs = {"volume_device_path": vol} if vol else {}
-    return prefetch.prefetch_file_name(spec["executable"], spec["executable_path"], **kwargs)
+    return prefetch.prefetch_file_name(
+        spec["executable"], spec["executable_path"], **kwargs
+    )
 
 
 def _gen_lnk(spec, scenario):
     from tests.forge import lnk
 
-    kwargs = {k: spec[k] for k in ("arguments", "working_directory", "description",
-                                   "icon_location", "relative_path", "volume_label")
-              if spec.get(k) is not None}
+    kwargs = {
+        k: spec[k]
+        for k in (
+            "arguments",
+            "working_directory",
+            "description",
+            "icon_location",
+            "relative_path",
+            "volume_label",
+        )
+        if spec.get(k) is not None
+    }
     if spec.get("target_times"):
         tt = spec["target_times"]
         if isinstance(tt, dict):
@@ -187,7 +205,11 @@ def _gen_lnk(spec, scenario):
 def _reg_value(v, where):
     typ = v.get("type", "REG_SZ")
     data = v.get("data")
-    if typ in ("REG_BINARY", "REG_NONE") and data is not None and not isinstance(data, bytes):
+    if (
+        typ in ("REG_BINARY", "REG_NONE")
+        and data is not None
+        and not isinstance(data, bytes)
+    ):
         data = _hex(data)
     elif typ in ("REG_DWORD", "REG_QWORD"):
         data = int(data)
@@ -203,15 +225,20 @@ def _gen_registry(spec, where):
 
     keys = []
     for k in spec.get("keys") or []:
-        keys.append({
-            "path": k["path"],
-            "last_written": as_time(k["last_written"], where),
-            "values": [_reg_value(v, where) for v in (k.get("values") or [])],
-        })
-    data = regf.build_hive(keys, spec.get("hive_type", "other"),
-                           root_last_written=as_time(spec.get("root_last_written"), where))
+        keys.append(
+            {
+                "path": k["path"],
+                "last_written": as_time(k["last_written"], where),
+                "values": [_reg_value(v, where) for v in (k.get("values") or [])],
+            }
+        )
+    data = regf.build_hive(
+        keys,
+        spec.get("hive_type", "other"),
+        root_last_written=as_time(spec.get("root_last_written"), where),
+    )
     if spec.get("truncate") is not None:
-        data = data[:_cut(spec["truncate"], len(data))]
+        data = data[: _cut(spec["truncate"], len(data))]
     return data
 
 
@@ -230,15 +257,27 @@ def _gen_evtx(spec, scenario, where):
         start = as_time(rep["start"], where)
         for i in range(int(rep["count"])):
             r = dict(rep["record"])
-            r["time"] = start + datetime.timedelta(seconds=i * int(rep.get("every_seconds", 60)))
+            r["time"] = start + datetime.timedelta(
+                seconds=i * int(rep.get("every_seconds", 60))
+            )
             raw_records.append(r)
     raw_records.sort(key=lambda r: as_time(r["time"], where))
     records = []
     for r in raw_records:
         r = dict(r)
         r["time"] = as_time(r["time"], where)
-        for k in ("keywords", "level", "version", "task", "opcode", "qualifiers",
-                  "process_id", "thread_id", "record_number", "event_id"):
+        for k in (
+            "keywords",
+            "level",
+            "version",
+            "task",
+            "opcode",
+            "qualifiers",
+            "process_id",
+            "thread_id",
+            "record_number",
+            "event_id",
+        ):
             if isinstance(r.get(k), str):
                 r[k] = int(r[k], 0)
         if "binary" in r and not isinstance(r["binary"], bytes):
@@ -246,12 +285,15 @@ def _gen_evtx(spec, scenario, where):
         if "binary_utf16" in r:
             r["binary"] = (str(r.pop("binary_utf16")) + "\0").encode("utf-16-le")
         records.append(r)
-    data = evtx.build_evtx(records, spec["channel"],
-                           computer=spec.get("computer") or scenario.get("hostname", "WKS-01"))
+    data = evtx.build_evtx(
+        records,
+        spec["channel"],
+        computer=spec.get("computer") or scenario.get("hostname", "WKS-01"),
+    )
     if spec.get("corrupt_chunk") is not None:
         data = evtx.corrupt_chunk(data, chunk_index=int(spec["corrupt_chunk"]))
     if spec.get("truncate") is not None:
-        data = data[:_cut(spec["truncate"], len(data))]
+        data = data[: _cut(spec["truncate"], len(data))]
     return data
 
 
@@ -259,12 +301,18 @@ def _latest_inner_time(entry):
     """Latest time inside a generated artifact (for default file times)."""
     times = []
     if "registry" in entry:
-        times += [as_time(k["last_written"]) for k in entry["registry"].get("keys") or []]
+        times += [
+            as_time(k["last_written"]) for k in entry["registry"].get("keys") or []
+        ]
     if "evtx" in entry:
         times += [as_time(r["time"]) for r in entry["evtx"].get("records") or []]
         for rep in entry["evtx"].get("repeat") or []:
-            times.append(as_time(rep["start"]) + datetime.timedelta(
-                seconds=(int(rep["count"]) - 1) * int(rep.get("every_seconds", 60))))
+            times.append(
+                as_time(rep["start"])
+                + datetime.timedelta(
+                    seconds=(int(rep["count"]) - 1) * int(rep.get("every_seconds", 60))
+                )
+            )
     if "prefetch" in entry:
         times += [as_time(t) for t in entry["prefetch"]["run_times"]]
     return max(times) if times else None
@@ -283,7 +331,7 @@ def _earliest_inner_time(entry):
 # planning
 class Entry:
     def __init__(self, path, is_dir):
-        self.path = path            # \A\B (volume-relative, backslashes)
+        self.path = path  # \A\B (volume-relative, backslashes)
         self.is_dir = is_dir
         self.explicit = False
         self.times = None
@@ -334,9 +382,11 @@ def load(path):
     scenario["entries"] = list(scenario["entries"]) + extra
     # the scenario's own entries override included ones with the same path
     own = {_norm_path(e["path"]).lower() for e in scenario["entries"] if e.get("path")}
-    scenario["entries"] = [e for e in included
-                           if not e.get("path") or _norm_path(e["path"]).lower() not in own
-                           ] + list(scenario["entries"])
+    scenario["entries"] = [
+        e
+        for e in included
+        if not e.get("path") or _norm_path(e["path"]).lower() not in own
+    ] + list(scenario["entries"])
     return scenario
 
 
@@ -347,7 +397,9 @@ def _load_include(scenario_path, inc):
     ({name: {key: value}})."""
     if isinstance(inc, str):
         inc = {"file": inc}
-    inc_path = os.path.join(os.path.dirname(os.path.abspath(scenario_path)), inc["file"])
+    inc_path = os.path.join(
+        os.path.dirname(os.path.abspath(scenario_path)), inc["file"]
+    )
     with open(inc_path, "r", encoding="utf-8") as f:
         part = yaml.safe_load(f)
     out = []
@@ -363,7 +415,11 @@ def _load_include(scenario_path, inc):
             entry.update(override.get(p.lower(), {}))
             p = rename.get(p.lower(), p)
             entry["path"] = inc["into"].rstrip("\\") + "\\" + p
-        if inc.get("created") is not None and "created" not in entry and "time" not in entry:
+        if (
+            inc.get("created") is not None
+            and "created" not in entry
+            and "time" not in entry
+        ):
             entry["created"] = inc["created"]
         out.append(entry)
     return out
@@ -372,8 +428,11 @@ def _load_include(scenario_path, inc):
 def plan(scenario):
     """Resolves entries, generates content, fills in directory times."""
     name = scenario["name"]
-    default_time = as_time(scenario.get("defaults", {}).get("time")
-                           or scenario.get("disk", {}).get("formatted"), "defaults.time")
+    default_time = as_time(
+        scenario.get("defaults", {}).get("time")
+        or scenario.get("disk", {}).get("formatted"),
+        "defaults.time",
+    )
     if default_time is None:
         raise ScenarioError("defaults.time (or disk.formatted) is required")
     entries = {}
@@ -439,7 +498,9 @@ def plan(scenario):
 
         times = _times_of(raw, default_time, where)
         if is_dir:
-            e.dir_times = {k: as_time(raw.get(k) or raw.get("time"), where) for k in TIME_KEYS}
+            e.dir_times = {
+                k: as_time(raw.get(k) or raw.get("time"), where) for k in TIME_KEYS
+            }
             times = None
         if times is None and not is_dir:
             inner_first = _earliest_inner_time(raw)
@@ -453,8 +514,12 @@ def plan(scenario):
                     created = created + datetime.timedelta(seconds=10)
                     inner_last = inner_last + datetime.timedelta(seconds=10)
                 created = min(created, inner_last)
-                times = {"created": created, "modified": inner_last,
-                         "accessed": inner_last, "entry_modified": inner_last}
+                times = {
+                    "created": created,
+                    "modified": inner_last,
+                    "accessed": inner_last,
+                    "entry_modified": inner_last,
+                }
             else:
                 times = _times_of({"time": default_time}, default_time, where)
         e.times = times
@@ -469,7 +534,9 @@ def plan(scenario):
         if raw.get("zone_identifier") is not None:
             e.streams["Zone.Identifier"] = _zone_identifier(raw["zone_identifier"])
         for sname, sspec in (raw.get("streams") or {}).items():
-            e.streams[sname] = _text_bytes(sspec, where) if "text" in sspec else _hex(sspec["hex"])
+            e.streams[sname] = (
+                _text_bytes(sspec, where) if "text" in sspec else _hex(sspec["hex"])
+            )
         if raw.get("deleted") is not None:
             e.deleted = as_time(raw["deleted"], where)
             if is_dir:
@@ -505,13 +572,18 @@ def plan(scenario):
         if e.path == "\\":
             return
         given = getattr(e, "dir_times", None) or {}
-        stamps = [c.times["created"] for c in e.children] + [c.deleted for c in e.children if c.deleted]
+        stamps = [c.times["created"] for c in e.children] + [
+            c.deleted for c in e.children if c.deleted
+        ]
         created = given.get("created") or first_created(e)
         last = max([created] + stamps)
         modified = given.get("modified") or last
-        e.times = {"created": created, "modified": modified,
-                   "accessed": given.get("accessed") or modified,
-                   "entry_modified": given.get("entry_modified") or modified}
+        e.times = {
+            "created": created,
+            "modified": modified,
+            "accessed": given.get("accessed") or modified,
+            "entry_modified": given.get("entry_modified") or modified,
+        }
 
     root = entries.get("\\")
     if root:
@@ -542,13 +614,21 @@ def _usn_records(volume, ordered, scenario, refs):
     prefixes = [_norm_path(p).lower() for p in spec.get("include") or []]
     rows = []
     for e in ordered:
-        wanted = e.usn if e.usn is not None else any(
-            e.path.lower() == p or e.path.lower().startswith(p + "\\") for p in prefixes)
+        wanted = (
+            e.usn
+            if e.usn is not None
+            else any(
+                e.path.lower() == p or e.path.lower().startswith(p + "\\")
+                for p in prefixes
+            )
+        )
         if not wanted:
             continue
         ref = refs[e.path.lower()]
         parent = e.path.rsplit("\\", 1)[0] or "\\"
-        pref = refs.get(parent.lower()) or volume.file_reference(parent.replace("\\", "/") or "/")
+        pref = refs.get(parent.lower()) or volume.file_reference(
+            parent.replace("\\", "/") or "/"
+        )
         name = e.path.rsplit("\\", 1)[1]
         attrs = (0x10 if e.is_dir else 0x20) | e.flags
         t = e.times["created"]
@@ -560,8 +640,17 @@ def _usn_records(volume, ordered, scenario, refs):
             if e.data or e.size:
                 rows.append((t, 1, ref, pref, 0x102, name, attrs))
             done = max(t, e.times["modified"])
-            rows.append((done, 2, ref, pref, 0x80000102 if (e.data or e.size) else 0x80000100,
-                         name, attrs))
+            rows.append(
+                (
+                    done,
+                    2,
+                    ref,
+                    pref,
+                    0x80000102 if (e.data or e.size) else 0x80000100,
+                    name,
+                    attrs,
+                )
+            )
         if e.deleted:
             rows.append((e.deleted, 3, ref, pref, 0x80000200, name, attrs))
     rows.sort(key=lambda r: (r[0], r[1]))
@@ -572,23 +661,36 @@ def build_volume(scenario, ordered, volume_path, clock):
     dsk = scenario.get("disk", {})
     size = int(dsk.get("size_mib", 32)) << 20
     formatted = as_time(dsk.get("formatted") or scenario["defaults"]["time"])
-    ntfs_mod.mkntfs(volume_path, size, label=dsk.get("label", "Windows"), clock=clock,
-                    when=formatted.replace(tzinfo=None))
+    ntfs_mod.mkntfs(
+        volume_path,
+        size,
+        label=dsk.get("label", "Windows"),
+        clock=clock,
+        when=formatted.replace(tzinfo=None),
+    )
     vol = ntfs_mod.NtfsVolume(volume_path, clock)
     refs = {}
     try:
         for e in ordered:
             p = e.path.replace("\\", "/")
-            refs[e.path.lower()] = vol.create(p, e.is_dir, data=e.data, streams=e.streams,
-                                              size=e.size, created=e.times["created"])
+            refs[e.path.lower()] = vol.create(
+                p,
+                e.is_dir,
+                data=e.data,
+                streams=e.streams,
+                size=e.size,
+                created=e.times["created"],
+            )
             if not e.is_dir:
                 vol.set_meta(p, e.times, e.flags)
         if scenario.get("usn_journal"):
             spec = scenario["usn_journal"]
             rows = _usn_records(vol, ordered, scenario, refs)
             vol.create_usn_journal(
-                ntfs_mod.build_usn_stream(rows), int(spec.get("journal_id", 0x01DC000000000000)),
-                created=as_time(spec.get("created") or formatted))
+                ntfs_mod.build_usn_stream(rows),
+                int(spec.get("journal_id", 0x01DC000000000000)),
+                created=as_time(spec.get("created") or formatted),
+            )
         for e in sorted((e for e in ordered if e.deleted), key=lambda e: e.deleted):
             vol.delete(e.path.replace("\\", "/"), when=e.deleted)
         for e in sorted((e for e in ordered if e.is_dir), key=lambda e: -e.depth):
@@ -611,20 +713,23 @@ def reexec_under_faketime(argv):
     os.write(fd, b"2026-01-01 00:00:00\n")
     os.close(fd)
     env = dict(os.environ)
-    env.update({
-        _REEXEC_MARK: "1",
-        "LD_PRELOAD": ntfs_mod.FAKETIME_LIB,
-        "FAKETIME_TIMESTAMP_FILE": stamp,
-        "FAKETIME_NO_CACHE": "1",
-        "FAKETIME_DONT_FAKE_MONOTONIC": "1",
-        "FAKETIME_DONT_RESET": "1",
-        "TZ": "UTC",
-        "PYTHONPATH": REPO + os.pathsep + env.get("PYTHONPATH", ""),
-    })
+    env.update(
+        {
+            _REEXEC_MARK: "1",
+            "LD_PRELOAD": ntfs_mod.FAKETIME_LIB,
+            "FAKETIME_TIMESTAMP_FILE": stamp,
+            "FAKETIME_NO_CACHE": "1",
+            "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+            "FAKETIME_DONT_RESET": "1",
+            "TZ": "UTC",
+            "PYTHONPATH": REPO + os.pathsep + env.get("PYTHONPATH", ""),
+        }
+    )
     env.pop("FAKETIME", None)
     try:
-        return subprocess.call([sys.executable, "-m", "tests.forge.scenario"] + argv,
-                               env=env, cwd=REPO)
+        return subprocess.call(
+            [sys.executable, "-m", "tests.forge.scenario"] + argv, env=env, cwd=REPO
+        )
     finally:
         os.unlink(stamp)
 
@@ -634,30 +739,50 @@ def build(scenario_path, out_e01, keep_raw=None):
     ordered = plan(scenario)
     clock = ntfs_mod.FakeClock()
     if not clock.active:
-        print("warning: not under libfaketime, output will not be reproducible", file=sys.stderr)
+        print(
+            "warning: not under libfaketime, output will not be reproducible",
+            file=sys.stderr,
+        )
     workdir = tempfile.mkdtemp(prefix="nsforge-")
     try:
         volume = os.path.join(workdir, "volume.raw")
         raw = os.path.join(workdir, "disk.raw")
         build_volume(scenario, ordered, volume, clock)
         dsk = scenario.get("disk", {})
-        sig = int(dsk.get("disk_signature", int.from_bytes(
-            hashlib.sha256(scenario["name"].encode()).digest()[:4], "little")))
+        sig = int(
+            dsk.get(
+                "disk_signature",
+                int.from_bytes(
+                    hashlib.sha256(scenario["name"].encode()).digest()[:4], "little"
+                ),
+            )
+        )
         disk_mod.write_raw_disk(volume, raw, sig)
         if keep_raw:
             shutil.copyfile(raw, keep_raw)
-        case = {k: str(v) for k, v in (scenario.get("case") or {}).items() if k != "acquired"}
-        acquired = as_time((scenario.get("case") or {}).get("acquired")) or datetime.datetime.now(UTC)
+        case = {
+            k: str(v)
+            for k, v in (scenario.get("case") or {}).items()
+            if k != "acquired"
+        }
+        acquired = as_time(
+            (scenario.get("case") or {}).get("acquired")
+        ) or datetime.datetime.now(UTC)
         os.makedirs(os.path.dirname(os.path.abspath(out_e01)), exist_ok=True)
-        disk_mod.ewfacquire(raw, out_e01, case, clock.env(acquired.replace(tzinfo=None)))
+        disk_mod.ewfacquire(
+            raw, out_e01, case, clock.env(acquired.replace(tzinfo=None))
+        )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return out_e01
 
 
 def bundled_scenarios():
-    return sorted(p for p in glob.glob(os.path.join(SCENARIO_DIR, "*.yaml"))
-                  if not p.endswith(".truth.yaml"))
+    return sorted(
+        p
+        for p in glob.glob(os.path.join(SCENARIO_DIR, "*.yaml"))
+        if not p.endswith(".truth.yaml")
+    )
 
 
 def main(argv=None):
@@ -677,9 +802,11 @@ def main(argv=None):
     if args.cmd == "list":
         for e in plan(load(args.scenario)):
             t = e.times
-            print(f"{'D' if e.is_dir else 'F'} {e.path} {len(e.data) if not e.size else e.size} "
-                  f"c={t['created']:%Y-%m-%d %H:%M:%S} m={t['modified']:%Y-%m-%d %H:%M:%S}"
-                  f"{' deleted=' + format(e.deleted, '%Y-%m-%d %H:%M:%S') if e.deleted else ''}")
+            print(
+                f"{'D' if e.is_dir else 'F'} {e.path} {len(e.data) if not e.size else e.size} "
+                f"c={t['created']:%Y-%m-%d %H:%M:%S} m={t['modified']:%Y-%m-%d %H:%M:%S}"
+                f"{' deleted=' + format(e.deleted, '%Y-%m-%d %H:%M:%S') if e.deleted else ''}"
+            )
         return 0
 
     rc = reexec_under_faketime(argv)
@@ -688,16 +815,20 @@ def main(argv=None):
     if args.cmd == "build":
         start = time.monotonic()
         build(args.scenario, args.output, keep_raw=args.raw)
-        print(f"{args.output}: {os.path.getsize(args.output)} bytes, "
-              f"sha256 {disk_mod.sha256_file(args.output)}, {time.monotonic() - start:.1f} s")
+        print(
+            f"{args.output}: {os.path.getsize(args.output)} bytes, "
+            f"sha256 {disk_mod.sha256_file(args.output)}, {time.monotonic() - start:.1f} s"
+        )
     else:
         for path in bundled_scenarios():
             name = os.path.splitext(os.path.basename(path))[0]
             out = os.path.join(args.out_dir, name + ".E01")
             start = time.monotonic()
             build(path, out)
-            print(f"{out}: {os.path.getsize(out)} bytes, sha256 {disk_mod.sha256_file(out)}, "
-                  f"{time.monotonic() - start:.1f} s")
+            print(
+                f"{out}: {os.path.getsize(out)} bytes, sha256 {disk_mod.sha256_file(out)}, "
+                f"{time.monotonic() - start:.1f} s"
+            )
     return 0
 
 

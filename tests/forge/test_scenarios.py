@@ -51,8 +51,10 @@ def _image_path(name):
 
 
 def _micros(dt):
-    return int((dt - datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc))
-               / datetime.timedelta(microseconds=1))
+    return int(
+        (dt - datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc))
+        / datetime.timedelta(microseconds=1)
+    )
 
 
 def _second(ts):
@@ -68,12 +70,24 @@ def test_rebuild_is_byte_identical(name, tmp_path):
         pytest.skip(f"image toolchain missing: {reason}")
     out = tmp_path / (name + ".E01")
     proc = subprocess.run(
-        [sys.executable, "-m", "tests.forge.scenario", "build", _scenario_path(name),
-         "-o", str(out)], cwd=sc.REPO, capture_output=True, text=True)
+        [
+            sys.executable,
+            "-m",
+            "tests.forge.scenario",
+            "build",
+            _scenario_path(name),
+            "-o",
+            str(out),
+        ],
+        cwd=sc.REPO,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     assert disk_mod.sha256_file(out) == disk_mod.sha256_file(_image_path(name)), (
         f"{name}: rebuilt E01 differs from test_data/images/{name}.E01 "
-        f"(rebuild with `python -m tests.forge.scenario build-all` and commit)")
+        f"(rebuild with `python -m tests.forge.scenario build-all` and commit)"
+    )
 
 
 def test_images_are_small():
@@ -114,50 +128,106 @@ def _expected_artifacts(name):
         if raw.get("path"):
             raw_by_path[sc._norm_path(raw["path"]).lower()] = raw
         elif "prefetch" in raw:
-            raw_by_path[("\\Windows\\Prefetch\\" + sc.prefetch_name(raw["prefetch"], scenario)).lower()] = raw
+            raw_by_path[
+                (
+                    "\\Windows\\Prefetch\\"
+                    + sc.prefetch_name(raw["prefetch"], scenario)
+                ).lower()
+            ] = raw
     for e in ordered:
         raw = raw_by_path.get(e.path.lower(), {})
         if e.deleted:
-            yield (f"no allocated fs:stat for deleted {e.path}",
-                   ("absent", "fs:stat", {"filename": e.path}))
+            yield (
+                f"no allocated fs:stat for deleted {e.path}",
+                ("absent", "fs:stat", {"filename": e.path}),
+            )
             if usn and _usn_included(scenario, e.path):
-                yield (f"USN FILE_DELETE of {e.path}",
-                       ("usn", e.path.rsplit("\\", 1)[1], 0x200, e.deleted))
+                yield (
+                    f"USN FILE_DELETE of {e.path}",
+                    ("usn", e.path.rsplit("\\", 1)[1], 0x200, e.deleted),
+                )
             continue
         for key, desc in TIME_DESC.items():
-            yield (f"fs:stat {key} of {e.path}",
-                   ("event", "fs:stat", {"filename": e.path, "timestamp_desc": desc},
-                    e.times[key]))
+            yield (
+                f"fs:stat {key} of {e.path}",
+                (
+                    "event",
+                    "fs:stat",
+                    {"filename": e.path, "timestamp_desc": desc},
+                    e.times[key],
+                ),
+            )
         if usn and _usn_included(scenario, e.path):
-            yield (f"USN FILE_CREATE of {e.path}",
-                   ("usn", e.path.rsplit("\\", 1)[1], 0x100, e.times["created"]))
+            yield (
+                f"USN FILE_CREATE of {e.path}",
+                ("usn", e.path.rsplit("\\", 1)[1], 0x100, e.times["created"]),
+            )
         if "pe" in raw:
-            yield (f"PE compile time of {e.path}",
-                   ("event", "pe_coff:file", {"display_name": "NTFS:" + e.path},
-                    sc.as_time(raw["pe"]["compile_time"])))
+            yield (
+                f"PE compile time of {e.path}",
+                (
+                    "event",
+                    "pe_coff:file",
+                    {"display_name": "NTFS:" + e.path},
+                    sc.as_time(raw["pe"]["compile_time"]),
+                ),
+            )
         if "prefetch" in raw:
             for t in raw["prefetch"]["run_times"][:8]:
-                yield (f"prefetch run {t} of {raw['prefetch']['executable']}",
-                       ("event", "windows:prefetch:execution",
-                        {"executable": raw["prefetch"]["executable"].upper(),
-                         "display_name": "NTFS:" + e.path}, sc.as_time(t)))
+                yield (
+                    f"prefetch run {t} of {raw['prefetch']['executable']}",
+                    (
+                        "event",
+                        "windows:prefetch:execution",
+                        {
+                            "executable": raw["prefetch"]["executable"].upper(),
+                            "display_name": "NTFS:" + e.path,
+                        },
+                        sc.as_time(t),
+                    ),
+                )
         if "lnk" in raw:
-            yield (f"LNK {e.path}",
-                   ("event", "windows:lnk:link", {"display_name": "NTFS:" + e.path,
-                                                  "local_path": raw["lnk"]["target_path"]}, None))
+            yield (
+                f"LNK {e.path}",
+                (
+                    "event",
+                    "windows:lnk:link",
+                    {
+                        "display_name": "NTFS:" + e.path,
+                        "local_path": raw["lnk"]["target_path"],
+                    },
+                    None,
+                ),
+            )
         if "registry" in raw and raw["registry"].get("truncate") is None:
             prefix = HIVE_PREFIX.get(raw["registry"].get("hive_type"), "")
             for k in raw["registry"].get("keys") or []:
-                yield (f"registry key {k['path']} in {e.path}",
-                       ("event", None, {"key_path": prefix + "\\" + k["path"],
-                                        "display_name": "NTFS:" + e.path},
-                        sc.as_time(k["last_written"])))
+                yield (
+                    f"registry key {k['path']} in {e.path}",
+                    (
+                        "event",
+                        None,
+                        {
+                            "key_path": prefix + "\\" + k["path"],
+                            "display_name": "NTFS:" + e.path,
+                        },
+                        sc.as_time(k["last_written"]),
+                    ),
+                )
         if "evtx" in raw and raw["evtx"].get("corrupt_chunk") is None:
             for r in raw["evtx"].get("records") or []:
-                yield (f"EVTX {r['event_id']} at {r['time']} in {e.path}",
-                       ("event", "windows:evtx:record",
-                        {"event_identifier": str(r["event_id"]), "display_name": "NTFS:" + e.path},
-                        sc.as_time(r["time"])))
+                yield (
+                    f"EVTX {r['event_id']} at {r['time']} in {e.path}",
+                    (
+                        "event",
+                        "windows:evtx:record",
+                        {
+                            "event_identifier": str(r["event_id"]),
+                            "display_name": "NTFS:" + e.path,
+                        },
+                        sc.as_time(r["time"]),
+                    ),
+                )
 
 
 def _usn_included(scenario, path):
@@ -168,8 +238,18 @@ def _usn_included(scenario, path):
     return False
 
 
-def _match_fields(event, fields, exact=("filename", "display_name", "executable",
-                                        "key_path", "timestamp_desc", "event_identifier")):
+def _match_fields(
+    event,
+    fields,
+    exact=(
+        "filename",
+        "display_name",
+        "executable",
+        "key_path",
+        "timestamp_desc",
+        "event_identifier",
+    ),
+):
     for k, v in fields.items():
         got = event.get(k)
         if got is None:
@@ -193,24 +273,32 @@ def test_planned_artifacts_in_timeline(name, timeline):
         kind = spec[0]
         if kind == "absent":
             _, dt, fields = spec
-            if any(_match_fields(ev, fields) and ev.get("is_allocated", True)
-                   for ev in by_type.get(dt, [])):
+            if any(
+                _match_fields(ev, fields) and ev.get("is_allocated", True)
+                for ev in by_type.get(dt, [])
+            ):
                 missing.append(desc)
         elif kind == "usn":
             _, fname, reason, when = spec
-            if not any(ev.get("filename", "").lower() == fname.lower()
-                       and ev.get("update_reason_flags", 0) & reason
-                       and _second(ev["timestamp"]) == _second(_micros(when))
-                       for ev in by_type.get("fs:ntfs:usn_change", [])):
+            if not any(
+                ev.get("filename", "").lower() == fname.lower()
+                and ev.get("update_reason_flags", 0) & reason
+                and _second(ev["timestamp"]) == _second(_micros(when))
+                for ev in by_type.get("fs:ntfs:usn_change", [])
+            ):
                 missing.append(desc)
         else:
             _, dt, fields, when = spec
             pool = by_type.get(dt, []) if dt else events
-            if not any(_match_fields(ev, fields)
-                       and (when is None or _second(ev["timestamp"]) == _second(_micros(when)))
-                       for ev in pool):
+            if not any(
+                _match_fields(ev, fields)
+                and (when is None or _second(ev["timestamp"]) == _second(_micros(when)))
+                for ev in pool
+            ):
                 missing.append(desc)
-    assert not missing, f"{name}: {len(missing)} planned artifacts missing:\n" + "\n".join(missing[:40])
+    assert (
+        not missing
+    ), f"{name}: {len(missing)} planned artifacts missing:\n" + "\n".join(missing[:40])
 
 
 def _warnings(storage):
@@ -219,8 +307,14 @@ def _warnings(storage):
 
     reader = factory.StorageFactory.CreateStorageReaderForFile(storage)
     try:
-        return [(w.parser_chain or "", getattr(w.path_spec, "location", "") or "", w.message)
-                for w in reader.GetAttributeContainers("extraction_warning")]
+        return [
+            (
+                w.parser_chain or "",
+                getattr(w.path_spec, "location", "") or "",
+                w.message,
+            )
+            for w in reader.GetAttributeContainers("extraction_warning")
+        ]
     finally:
         reader.Close()
 
@@ -233,12 +327,20 @@ def test_extraction_warnings(name, timeline):
     for exp in expected:
         if exp.get("optional"):
             continue
-        assert any(p.split("/")[0] == exp["parser"] and exp.get("path", "").lower() in loc.lower()
-                   for p, loc, _ in warnings), (
-            f"{name}: expected a warning of {exp['parser']} for {exp.get('path')}: {warnings[:5]}")
-    unexpected = [w for w in warnings if not any(
-        w[0].split("/")[0] == exp["parser"] and exp.get("path", "").lower() in w[1].lower()
-        for exp in expected)]
+        assert any(
+            p.split("/")[0] == exp["parser"]
+            and exp.get("path", "").lower() in loc.lower()
+            for p, loc, _ in warnings
+        ), f"{name}: expected a warning of {exp['parser']} for {exp.get('path')}: {warnings[:5]}"
+    unexpected = [
+        w
+        for w in warnings
+        if not any(
+            w[0].split("/")[0] == exp["parser"]
+            and exp.get("path", "").lower() in w[1].lower()
+            for exp in expected
+        )
+    ]
     assert not unexpected, f"{name}: unexpected extraction warnings: {unexpected[:10]}"
 
 
@@ -278,11 +380,14 @@ def test_truth_selectors_match_events(name, timeline):
             if group == "tagged":
                 assert "netsupport" in item["labels"], item
             if str(sel.get("data_type", "")).startswith(own_types) and not any(
-                    str(ev.get("data_type", "")).startswith(own_types) for ev in events):
+                str(ev.get("data_type", "")).startswith(own_types) for ev in events
+            ):
                 continue  # our own parsers are not installed in this environment
             n = sum(1 for ev in events if _selector_matches(ev, sel))
             if n < int(sel.get("min", 1)):
-                problems.append(f"{group} '{item['name']}': {n} events, want >= {sel.get('min', 1)}")
+                problems.append(
+                    f"{group} '{item['name']}': {n} events, want >= {sel.get('min', 1)}"
+                )
     if name == "decoys":
         assert not truth.get("tagged"), "decoys must have no tagged selectors"
     assert not problems, f"{name}:\n" + "\n".join(problems)

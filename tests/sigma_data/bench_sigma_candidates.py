@@ -31,22 +31,48 @@ PF = "C:\\Program Files (x86)\\NetSupport\\NetSupport Manager\\client32.exe"
 APPDATA = "C:\\Users\\bob\\AppData\\Roaming\\Svc\\client32.exe"
 
 CASES = [
-        (ev.Service7045("Client32", f'"{PF}" /* *'), {"90c2171b", "3e93bc71"}),
-        (ev.Service7045("TeamViewer", "C:\\Program Files\\TeamViewer\\TeamViewer_Service.exe"), set()),
-        (ev.Service4697("AnyDesk", "C:\\Program Files (x86)\\AnyDesk\\AnyDesk.exe"), set()),
-        (ev.Service4697("Client32", APPDATA), {"4c715f1a", "2f0633de"}),
-        (ev.Process4688(APPDATA, "C:\\Windows\\explorer.exe"), {"bf2ca95a"}),
-        (ev.Process4688(PF, "C:\\Windows\\services.exe"), set()),
-        (ev.Process4688("C:\\Windows\\System32\\cmd.exe", "C:\\Windows\\explorer.exe"), set()),
-        (ev.Process4688("C:\\Windows\\System32\\cmd.exe", APPDATA), {"6917537f"}),
-        (ev.Process4688("C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
-                                        "C:\\Users\\bob\\AppData\\Roaming\\Svc\\remcmdstub.exe"), {"44bcf4a0"}),
-        (ev.Process4688("C:\\ProgramData\\SchCache\\remcmdstub.exe",
-                                        "C:\\ProgramData\\SchCache\\mswow86.exe"), {"a64688d0"}),
-        (ev.ScriptBlock4104("Start-BitsTransfer -Source $u/PCICL32.DLL -Destination $d"), {"e9aae485"}),
-        (ev.ScriptBlock4104("Invoke-WebRequest https://example.org/report.csv -OutFile r.csv"), set()),
-        (ev.ServiceControl(7036, ["NetSupport Client", "running"]), {"2fac8506"}),
-        (ev.LogCleared1102(), {"49c6cdc6"}),
+    (ev.Service7045("Client32", f'"{PF}" /* *'), {"90c2171b", "3e93bc71"}),
+    (
+        ev.Service7045(
+            "TeamViewer", "C:\\Program Files\\TeamViewer\\TeamViewer_Service.exe"
+        ),
+        set(),
+    ),
+    (ev.Service4697("AnyDesk", "C:\\Program Files (x86)\\AnyDesk\\AnyDesk.exe"), set()),
+    (ev.Service4697("Client32", APPDATA), {"4c715f1a", "2f0633de"}),
+    (ev.Process4688(APPDATA, "C:\\Windows\\explorer.exe"), {"bf2ca95a"}),
+    (ev.Process4688(PF, "C:\\Windows\\services.exe"), set()),
+    (
+        ev.Process4688("C:\\Windows\\System32\\cmd.exe", "C:\\Windows\\explorer.exe"),
+        set(),
+    ),
+    (ev.Process4688("C:\\Windows\\System32\\cmd.exe", APPDATA), {"6917537f"}),
+    (
+        ev.Process4688(
+            "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
+            "C:\\Users\\bob\\AppData\\Roaming\\Svc\\remcmdstub.exe",
+        ),
+        {"44bcf4a0"},
+    ),
+    (
+        ev.Process4688(
+            "C:\\ProgramData\\SchCache\\remcmdstub.exe",
+            "C:\\ProgramData\\SchCache\\mswow86.exe",
+        ),
+        {"a64688d0"},
+    ),
+    (
+        ev.ScriptBlock4104("Start-BitsTransfer -Source $u/PCICL32.DLL -Destination $d"),
+        {"e9aae485"},
+    ),
+    (
+        ev.ScriptBlock4104(
+            "Invoke-WebRequest https://example.org/report.csv -OutFile r.csv"
+        ),
+        set(),
+    ),
+    (ev.ServiceControl(7036, ["NetSupport Client", "running"]), {"2fac8506"}),
+    (ev.LogCleared1102(), {"49c6cdc6"}),
 ]
 
 
@@ -61,7 +87,9 @@ def Short(rule_id):
 
 
 def BenchEngine(events, repeat):
-    sigma_engine = engine.SigmaEngine.FromDirectories([engine.BUILTIN_RULES_DIRECTORY]).Compile()
+    sigma_engine = engine.SigmaEngine.FromDirectories(
+        [engine.BUILTIN_RULES_DIRECTORY]
+    ).Compile()
     errors = 0
     for event_data, expected in CASES:
         got = {Short(m.rule_id) for m in sigma_engine.MatchEventData(event_data)}
@@ -69,7 +97,9 @@ def BenchEngine(events, repeat):
     start = time.perf_counter()
     for _ in range(repeat):
         for event_data in events:
-            engine.fields_module._CACHE = engine.fields_module._FieldsCache()  # no cache hits
+            engine.fields_module._CACHE = (
+                engine.fields_module._FieldsCache()
+            )  # no cache hits
             sigma_engine.MatchEventData(event_data)
     elapsed = time.perf_counter() - start
     return errors, elapsed
@@ -77,6 +107,7 @@ def BenchEngine(events, repeat):
 
 def BenchAzuma(events, repeat):
     import azuma  # pylint: disable=import-outside-toplevel
+
     rules = []
     problems = []
     for path in RULES:
@@ -101,8 +132,13 @@ def BenchAzuma(events, repeat):
 
 
 def BenchSqlite(events, repeat):
-    from sigma.backends.sqlite import sqliteBackend  # pylint: disable=import-outside-toplevel
-    from sigma.collection import SigmaCollection  # pylint: disable=import-outside-toplevel
+    from sigma.backends.sqlite import (
+        sqliteBackend,
+    )  # pylint: disable=import-outside-toplevel
+    from sigma.collection import (
+        SigmaCollection,
+    )  # pylint: disable=import-outside-toplevel
+
     backend = sqliteBackend()
     queries = {}
     problems = []
@@ -122,16 +158,22 @@ def BenchSqlite(events, repeat):
 
     def Run(batch):
         connection = sqlite3.connect(":memory:")
-        connection.execute("CREATE TABLE logs (row_id INTEGER PRIMARY KEY, {})".format(
-                ", ".join(f'"{c}" TEXT COLLATE NOCASE' for c in columns)))
+        connection.execute(
+            "CREATE TABLE logs (row_id INTEGER PRIMARY KEY, {})".format(
+                ", ".join(f'"{c}" TEXT COLLATE NOCASE' for c in columns)
+            )
+        )
         placeholders = ", ".join("?" for _ in columns)
         rows = []
         for event_data in batch:
             fields = Fields(event_data)
             rows.append([fields.get(c) for c in columns])
         connection.executemany(
-                "INSERT INTO logs ({}) VALUES ({})".format(
-                        ", ".join(f'"{c}"' for c in columns), placeholders), rows)
+            "INSERT INTO logs ({}) VALUES ({})".format(
+                ", ".join(f'"{c}"' for c in columns), placeholders
+            ),
+            rows,
+        )
         result = {}
         for rule_id, query in queries.items():
             query = query.replace("SELECT *", "SELECT row_id", 1)
@@ -141,7 +183,9 @@ def BenchSqlite(events, repeat):
         return result
 
     matched = Run([case[0] for case in CASES])
-    errors = sum(matched.get(i, set()) != expected for i, (_, expected) in enumerate(CASES))
+    errors = sum(
+        matched.get(i, set()) != expected for i, (_, expected) in enumerate(CASES)
+    )
     start = time.perf_counter()
     for _ in range(repeat):
         Run(events)
@@ -151,27 +195,48 @@ def BenchSqlite(events, repeat):
 def Main():
     # A realistic mix: mostly events no rule is about, some candidates.
     noise = [ev.MakeEventData("System", 7001, [("param1", "x")]) for _ in range(60)]
-    noise += [ev.MakeEventData("Security", 4624, [("TargetUserName", "bob")]) for _ in range(20)]
+    noise += [
+        ev.MakeEventData("Security", 4624, [("TargetUserName", "bob")])
+        for _ in range(20)
+    ]
     candidates = [case[0] for case in CASES]
-    mixed = noise + candidates + [ev.Process4688("C:\\Windows\\System32\\svchost.exe", "C:\\Windows\\services.exe")] * 6
+    mixed = (
+        noise
+        + candidates
+        + [
+            ev.Process4688(
+                "C:\\Windows\\System32\\svchost.exe", "C:\\Windows\\services.exe"
+            )
+        ]
+        * 6
+    )
     matching_only = [e for e in candidates]
     repeat = 200
     n_rules = len(RULES)
-    for name, events in (("mixed (80% non-candidate)", mixed), ("candidates only", matching_only)):
+    for name, events in (
+        ("mixed (80% non-candidate)", mixed),
+        ("candidates only", matching_only),
+    ):
         total = len(events) * repeat
         errors, elapsed = BenchEngine(events, repeat)
-        print(f"A engine   [{name}] errors={errors} events/s={total / elapsed:,.0f} "
-                    f"rules x events/s={n_rules * total / elapsed:,.0f}")
+        print(
+            f"A engine   [{name}] errors={errors} events/s={total / elapsed:,.0f} "
+            f"rules x events/s={n_rules * total / elapsed:,.0f}"
+        )
         try:
             errors, elapsed, problems = BenchAzuma(events, repeat)
-            print(f"B azuma    [{name}] errors={errors} events/s={total / elapsed:,.0f} "
-                        f"rules x events/s={n_rules * total / elapsed:,.0f} problems={problems}")
+            print(
+                f"B azuma    [{name}] errors={errors} events/s={total / elapsed:,.0f} "
+                f"rules x events/s={n_rules * total / elapsed:,.0f} problems={problems}"
+            )
         except ImportError as exception:
             print("B azuma not installed", exception)
         try:
             errors, elapsed, problems = BenchSqlite(events, repeat)
-            print(f"C sqlite   [{name}] errors={errors} events/s={total / elapsed:,.0f} "
-                        f"rules x events/s={n_rules * total / elapsed:,.0f} problems={problems}")
+            print(
+                f"C sqlite   [{name}] errors={errors} events/s={total / elapsed:,.0f} "
+                f"rules x events/s={n_rules * total / elapsed:,.0f} problems={problems}"
+            )
         except ImportError as exception:
             print("C sqlite not installed", exception)
 
