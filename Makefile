@@ -34,6 +34,8 @@ $(PY): | system-deps
 	$(PY) -m pip install -q --upgrade pip setuptools wheel
 
 install: system-deps $(PY)
+	@# A stale build/ directory would ship files deleted from the tree.
+	rm -rf build
 	$(PY) -m pip install -q ".[test]"
 
 test: install
