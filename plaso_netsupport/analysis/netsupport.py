@@ -1,7 +1,6 @@
 """Analysis plugin that finds, tags and reports NetSupport traces."""
 
 import collections
-import os
 
 from plaso.analysis import interface
 from plaso.analysis import manager

@@ -29,6 +29,7 @@ from plaso.parsers import interface
 from plaso.parsers import manager
 
 from plaso_netsupport import knowledge
+from plaso_netsupport.parsers import ini_file_parser
 from plaso_netsupport.parsers import ini_reader
 
 
@@ -151,24 +152,6 @@ def SplitHostPort(address):
     return address, None
 
 
-def GetFileTimes(file_entry):
-    """Retrieves the modification and creation time of a file entry.
-
-    Args:
-      file_entry (dfvfs.FileEntry): file entry, or None.
-
-    Returns:
-      tuple[dfdatetime.DateTimeValues, dfdatetime.DateTimeValues]:
-          modification and creation time, each None if not available.
-    """
-    if not file_entry:
-        return None, None
-    return (
-        getattr(file_entry, "modification_time", None),
-        getattr(file_entry, "creation_time", None),
-    )
-
-
 def FormatSettings(ini_file):
     """Formats the settings of an INI file as "Section\\Key=Value" strings.
 
@@ -187,7 +170,7 @@ def FormatSettings(ini_file):
     return settings
 
 
-class NetSupportClient32IniParser(interface.FileObjectParser):
+class NetSupportClient32IniParser(ini_file_parser.NetSupportINIFileParser):
     """Parser for NetSupport client configuration files (client32.ini)."""
 
     NAME = "netsupport_client32_ini"
@@ -272,49 +255,29 @@ class NetSupportClient32IniParser(interface.FileObjectParser):
             return None
         return line
 
-    def ParseFileObject(self, parser_mediator, file_object):
-        """Parses the file, warning when its content is not what its name says.
-
-        The parser is selected by file name only, so a file of that name that
-        holds something else (binary data, another program's file) is worth
-        an extraction warning: the examiner sees it instead of silence.
+    def _CheckFormat(self, ini_file):
+        """Checks that the file is an INI file.
 
         Args:
-          parser_mediator (ParserMediator): mediates interactions between parsers
-              and other components, such as storage and dfVFS.
-          file_object (dfvfs.FileIO): file-like object.
-        """
-        try:
-            self._ParseFileObject(parser_mediator, file_object)
-        except errors.WrongParser as exception:
-            parser_mediator.ProduceWarning(
-                f"file named like a NetSupport client configuration but not one: {exception!s}"
-            )
-
-    def _ParseFileObject(self, parser_mediator, file_object):
-        """Parses a NetSupport client configuration file-like object.
-
-        Args:
-          parser_mediator (ParserMediator): mediates interactions between parsers
-              and other components, such as storage and dfVFS.
-          file_object (dfvfs.FileIO): file-like object.
+          ini_file (ini_reader.INIFile): INI file.
 
         Raises:
-          WrongParser: when the file cannot be parsed.
+          WrongParser: when it has no sections.
         """
-        ini_file = ini_reader.ReadINIFile(
-            file_object,
-            self.MAXIMUM_READ_SIZE,
-            maximum_number_of_settings=self.MAXIMUM_NUMBER_OF_SETTINGS,
-            maximum_value_length=self.MAXIMUM_VALUE_LENGTH,
-        )
         if not ini_file.sections:
             raise errors.WrongParser("no INI sections")
 
-        ini_reader.ProduceReadWarnings(
-            parser_mediator, ini_file, self.MAXIMUM_READ_SIZE
-        )
+    def _ParseINIFile(self, parser_mediator, ini_file):
+        """Extracts the configuration.
 
+        Args:
+          parser_mediator (ParserMediator): mediates interactions between parsers
+              and other components, such as storage and dfVFS.
+          ini_file (ini_reader.INIFile): INI file.
+
+        Returns:
+          NetSupportClient32ConfigEventData: event data.
+        """
         event_data = NetSupportClient32ConfigEventData()
         event_data.checksum = self._GetChecksum(ini_file)
         event_data.encoding = ini_file.encoding
@@ -374,15 +337,7 @@ class NetSupportClient32IniParser(interface.FileObjectParser):
         )
         event_data.radius_secret = self._GetValue(ini_file, "radius_secret") or None
 
-        file_entry = parser_mediator.GetFileEntry()
-        if file_entry:
-            event_data.file_name = file_entry.name
-            event_data.path = getattr(file_entry.path_spec, "location", None)
-        event_data.modification_time, event_data.creation_time = GetFileTimes(
-            file_entry
-        )
-
-        parser_mediator.ProduceEventData(event_data)
+        return event_data
 
 
 manager.ParsersManager.RegisterParser(NetSupportClient32IniParser)

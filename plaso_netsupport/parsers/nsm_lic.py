@@ -49,6 +49,7 @@ from plaso.parsers import manager
 
 from plaso_netsupport import knowledge
 from plaso_netsupport.parsers import client32_ini
+from plaso_netsupport.parsers import ini_file_parser
 from plaso_netsupport.parsers import ini_reader
 
 
@@ -106,7 +107,7 @@ class NetSupportLicenceEventData(events.EventData):
         self.transport = None
 
 
-class NetSupportLicenceParser(interface.FileObjectParser):
+class NetSupportLicenceParser(ini_file_parser.NetSupportINIFileParser):
     """Parser for NetSupport Manager licence files (NSM.LIC)."""
 
     NAME = "netsupport_nsm_lic"
@@ -183,42 +184,15 @@ class NetSupportLicenceParser(interface.FileObjectParser):
                 )
             return
 
-    def ParseFileObject(self, parser_mediator, file_object):
-        """Parses the file, warning when its content is not what its name says.
-
-        The parser is selected by file name only, so a file of that name that
-        holds something else (binary data, another program's file) is worth
-        an extraction warning: the examiner sees it instead of silence.
+    def _CheckFormat(self, ini_file):
+        """Checks that the file is a NetSupport licence.
 
         Args:
-          parser_mediator (ParserMediator): mediates interactions between parsers
-              and other components, such as storage and dfVFS.
-          file_object (dfvfs.FileIO): file-like object.
-        """
-        try:
-            self._ParseFileObject(parser_mediator, file_object)
-        except errors.WrongParser as exception:
-            parser_mediator.ProduceWarning(
-                f"file named like a NetSupport licence but not one: {exception!s}"
-            )
-
-    def _ParseFileObject(self, parser_mediator, file_object):
-        """Parses a NetSupport licence file-like object.
-
-        Args:
-          parser_mediator (ParserMediator): mediates interactions between parsers
-              and other components, such as storage and dfVFS.
-          file_object (dfvfs.FileIO): file-like object.
+          ini_file (ini_reader.INIFile): INI file.
 
         Raises:
-          WrongParser: when the file cannot be parsed.
+          WrongParser: when it has neither the licence comment nor section.
         """
-        ini_file = ini_reader.ReadINIFile(
-            file_object,
-            self.MAXIMUM_READ_SIZE,
-            maximum_number_of_settings=self.MAXIMUM_NUMBER_OF_SETTINGS,
-            maximum_value_length=self.MAXIMUM_VALUE_LENGTH,
-        )
         has_licence_comment = any(
             comment.lower().startswith(self._LICENCE_COMMENT)
             for comment in ini_file.comments
@@ -227,10 +201,17 @@ class NetSupportLicenceParser(interface.FileObjectParser):
         if not ini_file.sections or not (has_licence_comment or has_licence_section):
             raise errors.WrongParser("not a NetSupport licence file")
 
-        ini_reader.ProduceReadWarnings(
-            parser_mediator, ini_file, self.MAXIMUM_READ_SIZE
-        )
+    def _ParseINIFile(self, parser_mediator, ini_file):
+        """Extracts the licence.
 
+        Args:
+          parser_mediator (ParserMediator): mediates interactions between parsers
+              and other components, such as storage and dfVFS.
+          ini_file (ini_reader.INIFile): INI file.
+
+        Returns:
+          NetSupportLicenceEventData: event data.
+        """
         event_data = NetSupportLicenceEventData()
         event_data.encoding = ini_file.encoding
         event_data.settings = client32_ini.FormatSettings(ini_file) or None
@@ -247,15 +228,7 @@ class NetSupportLicenceParser(interface.FileObjectParser):
 
         self._ParseGenerationTime(parser_mediator, ini_file, event_data)
 
-        file_entry = parser_mediator.GetFileEntry()
-        if file_entry:
-            event_data.file_name = file_entry.name
-            event_data.path = getattr(file_entry.path_spec, "location", None)
-        event_data.modification_time, event_data.creation_time = (
-            client32_ini.GetFileTimes(file_entry)
-        )
-
-        parser_mediator.ProduceEventData(event_data)
+        return event_data
 
 
 manager.ParsersManager.RegisterParser(NetSupportLicenceParser)
