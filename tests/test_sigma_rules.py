@@ -378,3 +378,32 @@ def test_knowledge_techniques_are_one_line_entries():
     ).rules:
         for technique in rule.techniques:
             assert technique in data["techniques"]
+
+
+def _RuleValues(file_name, field_name):
+    """Returns the values a shipped rule lists for a field, in any selection."""
+    import yaml  # pylint: disable=import-outside-toplevel
+
+    path = os.path.join(engine.BUILTIN_RULES_DIRECTORY, file_name)
+    with open(path, encoding="utf-8") as file_object:
+        detection = yaml.safe_load(file_object)["detection"]
+    values = set()
+    for selection in detection.values():
+        if isinstance(selection, dict):
+            for key, value in selection.items():
+                if key.split("|")[0] == field_name:
+                    values.update(value if isinstance(value, list) else [value])
+    return values
+
+
+def test_service_rules_cover_the_knowledge_services():
+    """Adding a service to the knowledge file without the rules fails here."""
+    services = knowledge.Load().services
+    expected = {service["name"] for service in services} | {
+        service["display_name"] for service in services
+    }
+    for file_name, field_name in (
+        ("netsupport_service_install_system_name.yml", "ServiceName"),
+        ("netsupport_service_install_security_name.yml", "ServiceName"),
+    ):
+        assert expected <= _RuleValues(file_name, field_name), file_name
