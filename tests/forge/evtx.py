@@ -12,12 +12,11 @@ Reference: the libyal "Windows XML Event Log (EVTX)" format document.
 """
 
 import binascii
-import datetime
 import hashlib
 import struct
 import uuid
 
-_FILETIME_EPOCH = datetime.datetime(1601, 1, 1, tzinfo=datetime.timezone.utc)
+from tests.forge import filetime as _filetime
 
 _FILE_HEADER_SIZE = 128
 _FILE_HEADER_BLOCK_SIZE = 4096
@@ -84,11 +83,7 @@ _SYSTEM_TEMPLATE_KEY = ("system", 1)
 
 def filetime(value):
     """Converts a datetime to a FILETIME integer (naive values are UTC)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=datetime.timezone.utc)
-    delta = value - _FILETIME_EPOCH
-    seconds = delta.days * 86400 + delta.seconds
-    return seconds * 10_000_000 + delta.microseconds * 10
+    return _filetime.FromDateTime(value, naive_is_utc=True)
 
 
 def _name_hash(name):

@@ -16,6 +16,8 @@ import struct
 import unicodedata
 import uuid
 
+from tests.forge import filetime
+
 _LINK_CLSID = uuid.UUID("00021401-0000-0000-C000-000000000046").bytes_le
 _MY_COMPUTER = uuid.UUID("20D04FE0-3AEA-1069-A2D8-08002B30309D").bytes_le
 
@@ -36,17 +38,10 @@ _SW_SHOWNORMAL = 1
 # LinkInfo strings are in the system ANSI code page; Western Windows default.
 _ANSI_CODEPAGE = "cp1252"
 
-_FILETIME_EPOCH = datetime.datetime(1601, 1, 1, tzinfo=datetime.timezone.utc)
-
 
 def _filetime(date_time):
     """Converts a tz-aware datetime (or None) to a FILETIME integer (0 = unset)."""
-    if date_time is None:
-        return 0
-    if date_time.tzinfo is None or date_time.utcoffset() is None:
-        raise ValueError("datetimes must be timezone aware")
-    delta = date_time - _FILETIME_EPOCH
-    return (delta.days * 86400 + delta.seconds) * 10**7 + delta.microseconds * 10
+    return filetime.FromDateTime(date_time)
 
 
 def _fat_date_time(date_time):

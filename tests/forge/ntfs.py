@@ -19,6 +19,8 @@ import os
 import struct
 import subprocess
 
+from tests.forge import filetime
+
 LIBNTFS_NAMES = ("libntfs-3g.so.89", "libntfs-3g.so")
 FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 
@@ -54,7 +56,6 @@ _NI_FILENAME_DIRTY = 3
 _NI_TIMES_SET = 5
 
 MFT_RECORD_SIZE = 1024
-FILETIME_EPOCH = datetime.datetime(1601, 1, 1, tzinfo=datetime.timezone.utc)
 
 
 class NtfsError(RuntimeError):
@@ -63,10 +64,7 @@ class NtfsError(RuntimeError):
 
 def to_filetime(value):
     """datetime (aware UTC or naive = UTC) -> FILETIME int (100 ns)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=datetime.timezone.utc)
-    delta = value - FILETIME_EPOCH
-    return (delta.days * 86400 + delta.seconds) * 10_000_000 + delta.microseconds * 10
+    return filetime.FromDateTime(value, naive_is_utc=True)
 
 
 def load_libntfs():

@@ -7,9 +7,10 @@ Writes format version 23 (Windows Vista/7, one last run time) and version 26
 Reference: libyal libscca "Windows Prefetch File (PF) format".
 """
 
-import datetime
 import ntpath
 import struct
+
+from tests.forge import filetime
 
 _FILE_HEADER_SIZE = 84
 _FILE_INFORMATION_SIZE = {23: 156, 26: 224}
@@ -18,17 +19,10 @@ _TRACE_CHAIN_ENTRY_SIZE = 12
 _VOLUME_INFORMATION_ENTRY_SIZE = 104
 _MAXIMUM_EXECUTABLE_NAME = 29
 
-_FILETIME_EPOCH = datetime.datetime(1601, 1, 1, tzinfo=datetime.timezone.utc)
-
 
 def _filetime(date_time):
     """Converts a tz-aware datetime (or None) to a FILETIME integer (0 = unset)."""
-    if date_time is None:
-        return 0
-    if date_time.tzinfo is None or date_time.utcoffset() is None:
-        raise ValueError("datetimes must be timezone aware")
-    delta = date_time - _FILETIME_EPOCH
-    return (delta.days * 86400 + delta.seconds) * 10**7 + delta.microseconds * 10
+    return filetime.FromDateTime(date_time)
 
 
 def _utf16z(string):

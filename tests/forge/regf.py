@@ -11,7 +11,7 @@ Reference: the libyal "Windows NT Registry File (REGF) format" document.
 import datetime
 import struct
 
-_FILETIME_EPOCH = datetime.datetime(1601, 1, 1, tzinfo=datetime.timezone.utc)
+from tests.forge import filetime as _filetime
 
 # Used when neither keys nor root_last_written give a time.
 _DEFAULT_TIME = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
@@ -142,19 +142,8 @@ class _Key:
 
 
 def filetime(value):
-    """Converts a datetime to a FILETIME integer.
-
-    Args:
-        value (datetime.datetime): time; a naive value is taken as UTC.
-
-    Returns:
-        int: 100-nanosecond intervals since 1601-01-01 00:00:00 UTC.
-    """
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=datetime.timezone.utc)
-    delta = value - _FILETIME_EPOCH
-    seconds = delta.days * 86400 + delta.seconds
-    return seconds * 10_000_000 + delta.microseconds * 10
+    """Converts a datetime to a FILETIME integer (naive values are UTC)."""
+    return _filetime.FromDateTime(value, naive_is_utc=True)
 
 
 def _encode_name(name):

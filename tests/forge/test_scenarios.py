@@ -10,9 +10,7 @@
 """
 
 import datetime
-import json
 import os
-import re
 import subprocess
 import sys
 
