@@ -142,24 +142,13 @@ def RunMeasured(arguments, env=None, cwd=None, interval=0.1):
     )
 
 
-def CountEvents(storage_file):
-    """Returns the number of events in a storage file."""
+def CountContainers(storage_file, container_type):
+    """Returns the number of containers of a type (event, event_tag) stored."""
     from plaso.storage import factory  # pylint: disable=import-outside-toplevel
 
     reader = factory.StorageFactory.CreateStorageReaderForFile(storage_file)
     try:
-        return reader.GetNumberOfAttributeContainers("event")
-    finally:
-        reader.Close()
-
-
-def CountTags(storage_file):
-    """Returns the number of event tags in a storage file."""
-    from plaso.storage import factory  # pylint: disable=import-outside-toplevel
-
-    reader = factory.StorageFactory.CreateStorageReaderForFile(storage_file)
-    try:
-        return reader.GetNumberOfAttributeContainers("event_tag")
+        return reader.GetNumberOfAttributeContainers(container_type)
     finally:
         reader.Close()
 
@@ -222,7 +211,7 @@ def BuildAnalysisStore(work_directory, name, target_events):
     """Extracts a storage file of at least target_events events (EVTX copies)."""
     storage_file = os.path.join(work_directory, f"{name}.plaso")
     if os.path.exists(storage_file):
-        return storage_file, CountEvents(storage_file)
+        return storage_file, CountContainers(storage_file, "event")
     source = os.path.join(work_directory, f"{name}-source")
     logs = os.path.join(source, "Windows", "System32", "winevt", "Logs")
     os.makedirs(logs)
@@ -243,7 +232,7 @@ def BuildAnalysisStore(work_directory, name, target_events):
         cwd=work_directory,
     )  # fmt: skip
     shutil.rmtree(source)
-    events = CountEvents(storage_file)
+    events = CountContainers(storage_file, "event")
     Log(f"  {name}: {events:,d} events in {measurement.wall:.1f} s")
     return storage_file, events
 
@@ -296,7 +285,7 @@ def BenchmarkExtraction(work_directory, evtx_copies, small_files, runs):
             env=env,
             cwd=work_directory,
         )  # fmt: skip
-        event_counts[side] = CountEvents(storage_file)
+        event_counts[side] = CountContainers(storage_file, "event")
         os.remove(storage_file)
         return measurement
 
@@ -336,7 +325,7 @@ def RunAnalysis(work_directory, storage_file, variant):
             env=env,
             cwd=work_directory,
         )  # fmt: skip
-        measurement.tags = CountTags(copy)
+        measurement.tags = CountContainers(copy, "event_tag")
     finally:
         os.remove(copy)
     return measurement
