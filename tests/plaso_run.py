@@ -109,3 +109,29 @@ def JsonLines(storage_file, output_path, event_filter=None, **kwargs):
     Tool("psort", *arguments, **kwargs)
     with open(output_path, "r", encoding="utf-8") as file_object:
         return [json.loads(line) for line in file_object if line.strip()]
+
+
+def ExtractionWarnings(storage_file):
+    """Returns the extraction warnings of a storage file.
+
+    Read with plaso's storage reader: pinfo's JSON output is not valid JSON
+    when messages hold newlines, and pinfo -v crashes listing warnings of two
+    or more files.
+
+    Returns:
+      list[tuple[str, str, str]]: (location, parser chain, message).
+    """
+    from plaso.storage import factory  # pylint: disable=import-outside-toplevel
+
+    reader = factory.StorageFactory.CreateStorageReaderForFile(str(storage_file))
+    try:
+        return [
+            (
+                getattr(warning.path_spec, "location", "") or "",
+                warning.parser_chain or "",
+                warning.message,
+            )
+            for warning in reader.GetAttributeContainers("extraction_warning")
+        ]
+    finally:
+        reader.Close()

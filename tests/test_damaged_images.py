@@ -105,17 +105,9 @@ def _Read(storage):
             record["timestamp_desc"] = event.timestamp_desc
             record["labels"] = labels.get(event.GetIdentifier().CopyToString(), set())
             events.append(record)
-        warnings = [
-            (
-                getattr(warning.path_spec, "location", "") or "",
-                warning.parser_chain,
-                warning.message,
-            )
-            for warning in reader.GetAttributeContainers("extraction_warning")
-        ]
     finally:
         reader.Close()
-    return events, warnings
+    return events, plaso_run.ExtractionWarnings(storage)
 
 
 def _Text(value):
@@ -344,9 +336,7 @@ def test_corrupt_e01_chunk(tmp_path, rat_disk):
     # The chunk was really read: an executable whose data starts in it lost
     # its PE metadata; one outside it kept it.
     starts_in_chunk = [
-        name
-        for name in names
-        if _FirstChunk(ntfs, name, chunk_size) == chunk
+        name for name in names if _FirstChunk(ntfs, name, chunk_size) == chunk
     ]
     assert starts_in_chunk
     for name in starts_in_chunk:

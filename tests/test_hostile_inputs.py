@@ -444,24 +444,6 @@ def _Warnings(storage_file, cwd):
     return result.stdout
 
 
-def _WarningMessages(storage_file):
-    """Returns the extraction warnings as (location, parser chain, message)."""
-    reader = storage_factory.StorageFactory.CreateStorageReaderForFile(
-        str(storage_file)
-    )
-    try:
-        return [
-            (
-                getattr(warning.path_spec, "location", "") or "",
-                warning.parser_chain,
-                warning.message,
-            )
-            for warning in reader.GetAttributeContainers("extraction_warning")
-        ]
-    finally:
-        reader.Close()
-
-
 def testEndToEndHostileCase(hostile_case):
     """Both tools exit 0; the bad files warn; the good gateway is tagged."""
     directory = hostile_case["directory"]
@@ -479,7 +461,7 @@ def testEndToEndHostileCase(hostile_case):
     assert counters["warnings_by_parser"].get("netsupport_client32_ini", 0) >= 1
     assert counters["warnings_by_parser"].get("netsupport_nsm_lic", 0) >= 1
 
-    messages = _WarningMessages(hostile_case["storage_file"])
+    messages = plaso_run.ExtractionWarnings(hostile_case["storage_file"])
     assert any(
         location.endswith("bad/client32u.ini") and "truncated utf-16-le data" in message
         for location, _, message in messages

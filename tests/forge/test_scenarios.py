@@ -299,28 +299,13 @@ def test_planned_artifacts_in_timeline(name, timeline):
     ), f"{name}: {len(missing)} planned artifacts missing:\n" + "\n".join(missing[:40])
 
 
-def _warnings(storage):
-    """(parser chain, path location) of every extraction warning."""
-    from plaso.storage import factory
-
-    reader = factory.StorageFactory.CreateStorageReaderForFile(storage)
-    try:
-        return [
-            (
-                w.parser_chain or "",
-                getattr(w.path_spec, "location", "") or "",
-                w.message,
-            )
-            for w in reader.GetAttributeContainers("extraction_warning")
-        ]
-    finally:
-        reader.Close()
-
-
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_extraction_warnings(name, timeline):
     _, info = timeline(name)
-    warnings = _warnings(info["storage"])
+    warnings = [
+        (chain, location, message)
+        for location, chain, message in plaso_run.ExtractionWarnings(info["storage"])
+    ]
     expected = sc.load(_scenario_path(name)).get("expected_warnings") or []
     for exp in expected:
         if exp.get("optional"):
