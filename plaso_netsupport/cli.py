@@ -7,175 +7,229 @@ imports plaso_netsupport at module level on purpose: a worker started with
 spawn or forkserver re-imports the main script, and with it this module, so
 our parsers are registered in every process.
 
-plaso-netsupport is the examiner's command: `timeline` writes the
-NetSupport-only timeline of a storage file; `triage` runs extraction,
-analysis and every output on an image; `report` writes the HTML, JSON or
-Markdown report of an analysed storage file (see plaso_netsupport.triage).
+plaso-netsupport is the examiner's command, on top of the other pieces
+(cli -> triage, render, storage -> plaso_commands; nothing imports cli):
+
+  timeline STORAGE -o FILE   analyse and write the NetSupport-only timeline
+                             (CSV, JSONL, or the compact text timeline)
+  triage SOURCE -o DIR       extraction, analysis and every output
+  report STORAGE [-o FILE]   the report of an analysed storage file
+                             (text, JSON, Markdown, HTML)
+
+Every error is one line on stderr and exit status 2 (3: the source yielded
+no file system); no traceback, no usage dump.
 """
 
-import argparse
 import os
-import shutil
 import subprocess
 import sys
 
 import plaso_netsupport  # noqa: F401  pylint: disable=unused-import
+from plaso_netsupport import plaso_commands
+from plaso_netsupport.cli_arguments import ArgumentParser, BuildParser  # noqa: F401
+from plaso_netsupport import render
+from plaso_netsupport import storage
+from plaso_netsupport.plaso_commands import NothingExamined, UsageError
 
-
-def _RunPlasoTool(name):
-    module = __import__(f"plaso.scripts.{name}", fromlist=["Main"])
-    result = module.Main()
-    sys.exit(
-        0 if result is None or result is True else (1 if result is False else result)
-    )
+PROGRAM = "plaso-netsupport"
+NOTHING_EXAMINED_EXIT_CODE = 3
+TIMELINE_EXTENSIONS = {
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".json_line": "jsonl",
+    ".jsonlines": "jsonl",
+    ".txt": "text",
+    ".text": "text",
+}
 
 
 def Log2Timeline():
     """log2timeline with plaso-netsupport loaded."""
-    _RunPlasoTool("log2timeline")
+    plaso_commands.RunPlasoTool("log2timeline")
 
 
 def Psort():
     """psort with plaso-netsupport loaded."""
-    _RunPlasoTool("psort")
+    plaso_commands.RunPlasoTool("psort")
 
 
 def Psteal():
     """psteal with plaso-netsupport loaded."""
-    _RunPlasoTool("psteal")
+    plaso_commands.RunPlasoTool("psteal")
 
 
 def Pinfo():
     """pinfo with plaso-netsupport loaded."""
-    _RunPlasoTool("pinfo")
+    plaso_commands.RunPlasoTool("pinfo")
 
 
-def PlasoScript(name):
-    """Returns the path of a plaso console script of this environment."""
-    candidate = os.path.join(os.path.dirname(sys.executable), name)
-    if os.path.exists(candidate):
-        return candidate
-    return shutil.which(name) or name
+def ChooseFormat(output, requested, extensions, default):
+    """The output format: --format, or output's extension; refused if they differ.
 
-
-class UsageError(Exception):
-    """An error the examiner can fix; reported as one line, exit code 2."""
-
-
-def TimelineCommands(storage_file, output_path, output_format, extra=()):
-    """Returns the two stock psort commands behind `timeline`.
-
-    The psort event filter also filters the analysis input, so analysis and
-    export are two runs: the first tags, the second exports the tagged events.
+    Args:
+      output (str): output path, "-" or None (stdout).
+      requested (str): the --format value or None.
+      extensions (dict[str, str]): extension -> format.
+      default (str): format for stdout without --format.
     """
-    psort = PlasoScript("psort")
-    analyse = [
-        psort,
-        "--status_view",
-        "none",
-        "--analysis",
-        "netsupport",
-        *extra,
-        "-o",
-        "null",
-        storage_file,
-    ]
-    export_format = {"csv": "dynamic", "jsonl": "json_line"}[output_format]
-    export = [psort, "--status_view", "none", "-o", export_format]
-    if output_format == "csv":
-        export += ["--fields", "datetime,timestamp_desc,source,source_long,tag,message"]
-    export += ["-w", output_path, storage_file, "tag contains 'netsupport'"]
-    return analyse, export
+    implied = None
+    if output and output != "-":
+        implied = extensions.get(os.path.splitext(output)[1].lower())
+    if requested and implied and requested != implied:
+        raise UsageError(
+            f"--format {requested} disagrees with the extension of {output} "
+            f"({implied}); rename the file or drop --format"
+        )
+    chosen = requested or implied
+    if chosen:
+        return chosen
+    if output and output != "-":
+        known = ", ".join(sorted(extensions))
+        raise UsageError(
+            f"cannot tell the format from the extension of {output} "
+            f"(known: {known}); use --format"
+        )
+    return default
 
 
-def _Timeline(arguments):
-    if not os.path.isfile(arguments.storage_file):
-        raise UsageError(f"no such storage file: {arguments.storage_file}")
-    if not os.access(arguments.storage_file, os.W_OK):
+def _CheckOutput(output, force):
+    """Checks that an output file may be written; returns its absolute path."""
+    path = os.path.abspath(output)
+    if os.path.isdir(path):
+        raise UsageError(f"output is a directory: {output}")
+    if os.path.exists(path) and not force:
+        raise UsageError(f"output exists, not overwritten: {output} (use --force)")
+    directory = os.path.dirname(path)
+    if not os.path.isdir(directory):
+        raise UsageError(f"no such output directory: {directory}")
+    if not os.access(directory, os.W_OK):
+        raise UsageError(f"output directory is not writable: {directory}")
+    return path
+
+
+def _Write(output, text):
+    """Writes text to a file, or to stdout when output is None or "-"."""
+    if not output or output == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    # Imported here: triage's exports pull in the renderers' templates.
+    from plaso_netsupport.triage import exports  # pylint: disable=C0415
+
+    try:
+        exports.WriteText(os.path.abspath(output), text)
+    except OSError as exception:
+        raise UsageError(
+            f"cannot write {output}: {exception.strerror or exception}"
+        ) from None
+
+
+def _Run(command):
+    try:
+        subprocess.run(command, check=True, stdin=subprocess.DEVNULL)
+    except OSError as exception:
+        raise UsageError(
+            f"cannot run {command[0]}: {exception.strerror or exception}"
+        ) from None
+
+
+def Timeline(options):
+    """The timeline command; returns the exit code."""
+    from plaso_netsupport.render import text  # pylint: disable=C0415
+    from plaso_netsupport.triage import checks  # pylint: disable=C0415
+
+    output_format = ChooseFormat(
+        options.output, options.format, TIMELINE_EXTENSIONS, "text"
+    )
+    storage.CheckStorage(options.storage_file)
+    if not options.skip_analysis and not os.access(options.storage_file, os.W_OK):
         raise UsageError(
             f"storage file is not writable (psort stores tags in it): "
-            f"{arguments.storage_file}"
+            f"{options.storage_file}"
         )
-    if os.path.exists(arguments.output) and not arguments.force:
-        raise UsageError(f"output exists, not overwritten: {arguments.output}")
-    if os.path.exists(arguments.output):
-        os.remove(arguments.output)
-    extra = []
-    if arguments.allowlist:
-        extra += ["--netsupport-allowlist", arguments.allowlist]
-    for directory in arguments.sigma_rules or []:
-        extra += ["--netsupport-sigma-rules", directory]
-    analyse, export = TimelineCommands(
-        arguments.storage_file, arguments.output, arguments.format, extra
+    if output_format != "text" and (not options.output or options.output == "-"):
+        raise UsageError(f"the {output_format} timeline needs -o FILE")
+    path = None
+    if options.output and options.output != "-":
+        path = _CheckOutput(options.output, options.force)
+    for warning in checks.CheckOptions(options):
+        sys.stderr.write(f"{PROGRAM}: warning: {warning}\n")
+    if not options.skip_analysis:
+        _Run(
+            plaso_commands.AnalysisCommand(
+                options, os.path.abspath(options.storage_file), "none"
+            )
+        )
+    if output_format == "text":
+        document = storage.ReadDocument(options.storage_file)
+        _Write(options.output, text.RenderTimeline(document))
+        return 0
+    if os.path.exists(path):
+        os.remove(path)
+    _Run(
+        plaso_commands.ExportCommand(
+            os.path.abspath(options.storage_file), path, output_format, "none"
+        )
     )
-    if not arguments.skip_analysis:
-        subprocess.run(analyse, check=True)
-    subprocess.run(export, check=True)
     return 0
 
 
-def _BuildParser():
-    parser = argparse.ArgumentParser(
-        prog="plaso-netsupport",
-        description="Find, tag and report NetSupport Manager / NetSupport RAT traces.",
+def Report(options):
+    """The report command; returns the exit code."""
+    output_format = ChooseFormat(
+        options.output, options.format, render.EXTENSIONS, "text"
     )
-    commands = parser.add_subparsers(dest="command", required=True)
-    timeline = commands.add_parser(
-        "timeline",
-        help="analyse a storage file and write its NetSupport-only timeline",
+    if options.output and options.output != "-":
+        _CheckOutput(options.output, options.force)
+    document = storage.ReadDocument(options.storage_file)
+    _Write(
+        options.output,
+        render.Render(document, output_format, source=options.storage_file),
     )
-    timeline.add_argument("storage_file")
-    timeline.add_argument("-o", "--output", required=True)
-    timeline.add_argument("--format", choices=("csv", "jsonl"), default="csv")
-    timeline.add_argument("--allowlist", help="allowlist YAML file")
-    timeline.add_argument(
-        "--sigma-rules", action="append", help="directory of extra Sigma rules"
-    )
-    timeline.add_argument(
-        "--skip-analysis",
-        action="store_true",
-        help="export only; the storage file was analysed before",
-    )
-    timeline.add_argument("--force", action="store_true", help="overwrite output")
-    # Imported here: triage imports this module (UsageError, PlasoScript).
-    from plaso_netsupport import triage  # pylint: disable=import-outside-toplevel
+    if options.output and options.output != "-":
+        sys.stderr.write(f"{PROGRAM}: wrote {options.output}\n")
+    return 0
 
-    triage.AddTriageArguments(
-        commands.add_parser(
-            "triage",
-            help="extract, analyse and write every NetSupport output for an image",
-        )
-    )
-    triage.AddReportArguments(
-        commands.add_parser(
-            "report",
-            help="write the HTML, JSON or Markdown report of an analysed storage file",
-        )
-    )
-    return parser
+
+def Triage(options):
+    """The triage command; returns the exit code."""
+    from plaso_netsupport import triage  # pylint: disable=C0415
+
+    return triage.Triage(options)
+
+
+def _Fail(message, code=2):
+    sys.stderr.write(f"{PROGRAM}: error: {message}\n")
+    return code
 
 
 def Main(argv=None):
-    """Entry point of the plaso-netsupport command."""
-    parser = _BuildParser()
-    arguments = parser.parse_args(argv)
-    from plaso_netsupport import triage  # pylint: disable=import-outside-toplevel
-
-    handlers = {"timeline": _Timeline, "triage": triage.Triage, "report": triage.Report}
+    """Entry point of the plaso-netsupport command; returns the exit code."""
+    handlers = {"timeline": Timeline, "triage": Triage, "report": Report}
     try:
-        return handlers[arguments.command](arguments)
+        options = BuildParser().parse_args(argv)
+        return handlers[options.command](options)
     except UsageError as exception:
-        sys.stderr.write(f"plaso-netsupport: error: {exception}\n")
-        return 2
+        return _Fail(str(exception).splitlines()[0] if str(exception) else "error")
+    except NothingExamined as exception:
+        return _Fail(str(exception), NOTHING_EXAMINED_EXIT_CODE)
     except subprocess.CalledProcessError as exception:
-        sys.stderr.write(
-            f"plaso-netsupport: error: {os.path.basename(exception.cmd[0])} "
-            f"exited with {exception.returncode}\n"
+        return _Fail(
+            f"{os.path.basename(exception.cmd[0])} exited with {exception.returncode}"
         )
-        return 2
+    except BrokenPipeError:
+        # The reader (head, less) went away: quiet, as other Unix tools are.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
-        sys.stderr.write("plaso-netsupport: interrupted\n")
+        sys.stderr.write(f"{PROGRAM}: interrupted\n")
         return 130
+
+
+def Entry():
+    """Console-script entry: exits with Main's status."""
+    sys.exit(Main())
 
 
 if __name__ == "__main__":

@@ -1,53 +1,41 @@
-"""Prints the newest netsupport analysis report stored in a plaso file.
+"""Thin alias of `plaso-netsupport report`, kept for existing scripts.
 
-Usage: python -m plaso_netsupport.show_report CASE.plaso [--json]
-
-psort and pinfo show the report too, but re-wrap its text in a table; this
-prints it as written.
+python -m plaso_netsupport.show_report STORAGE          the text report
+python -m plaso_netsupport.show_report STORAGE --json   the stored findings
+                                                        document (JSON)
 """
 
 import json
 import sys
 
-from plaso.storage import factory as storage_factory
-
-from plaso_netsupport.analysis import report
-
-
-def ReadReports(storage_file):
-    """Returns the texts of the netsupport reports in a storage file."""
-    reader = storage_factory.StorageFactory.CreateStorageReaderForFile(storage_file)
-    if reader is None:
-        raise ValueError(f"not a plaso storage file: {storage_file}")
-    try:
-        return [
-            analysis_report.text or ""
-            for analysis_report in reader.GetAttributeContainers("analysis_report")
-            if analysis_report.plugin_name == "netsupport"
-        ]
-    finally:
-        reader.Close()
+from plaso_netsupport import cli
 
 
 def Main(argv=None):
-    """Prints the newest report; exit code 2 when there is none."""
-    argv = sys.argv[1:] if argv is None else argv
-    if not argv:
-        sys.stderr.write(__doc__)
-        return 2
+    """Prints the report of a storage file; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = cli.ArgumentParser(
+        prog="python -m plaso_netsupport.show_report",
+        description="Print the netsupport report of an analysed storage file "
+        "(alias of: plaso-netsupport report STORAGE --format text|json).",
+    )
+    parser.add_argument("storage_file", metavar="STORAGE", help="plaso storage file")
+    parser.add_argument(
+        "--json", action="store_true", help="print the findings document as JSON"
+    )
     try:
-        texts = ReadReports(argv[0])
-    except (OSError, ValueError) as exception:
-        sys.stderr.write(f"error: {exception}\n")
+        options = parser.parse_args(argv)
+        if options.json:
+            # The document exactly as the analysis stored it.
+            document = cli.storage.ReadStoredDocument(options.storage_file)
+            sys.stdout.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
+            return 0
+    except cli.UsageError as exception:
+        sys.stderr.write(f"{parser.prog}: error: {exception}\n")
         return 2
-    if not texts:
-        sys.stderr.write(f"error: no netsupport analysis report in {argv[0]}\n")
-        return 2
-    if "--json" in argv[1:]:
-        print(json.dumps(report.ParseReportText(texts[-1]), indent=2, sort_keys=True))
-    else:
-        print(texts[-1].partition(report.JSON_MARKER)[0])
-    return 0
+    except BrokenPipeError:
+        return 141
+    return cli.Main(["report", options.storage_file, "--format", "text"])
 
 
 if __name__ == "__main__":

@@ -88,6 +88,9 @@ class NetSupportAnalysisArgumentsHelper(interface.ArgumentsHelper):
                 analysis_plugin.SetAllowlist(allowlist_module.Allowlist.FromFile(path))
             except allowlist_module.AllowlistError as exception:
                 raise errors.BadConfigOption(f"Invalid allowlist: {exception}")
+            except ValueError as exception:
+                # yaml.safe_load raises ValueError on a date such as 2027-13-45.
+                raise errors.BadConfigOption(f"Invalid allowlist: {path}: {exception}")
         directories = getattr(options, "netsupport_sigma_rules", None) or []
         for directory in directories:
             if not os.path.isdir(directory):
