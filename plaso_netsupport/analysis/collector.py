@@ -68,6 +68,8 @@ class Item:
       data_type (str): plaso data type.
       event_identifiers (list[AttributeContainerIdentifier]): events.
       timestamps (list[int]): their timestamps, in microseconds.
+      timestamp_descs (list[str]): their timestamp descriptions, in the same
+          order (the findings document lists every event with its own).
       path (str): normalised path of the file the event is about, or "".
       folder (str): its folder.
       name (str): its file name.
@@ -80,6 +82,7 @@ class Item:
         "data_type",
         "event_identifiers",
         "timestamps",
+        "timestamp_descs",
         "path",
         "folder",
         "name",
@@ -93,6 +96,7 @@ class Item:
         self.data_type = data_type
         self.event_identifiers = []
         self.timestamps = []
+        self.timestamp_descs = []
         self.path = path
         self.folder, self.name = paths.Split(path) if path else ("", "")
         self.values = values or {}
@@ -208,20 +212,26 @@ class Collector:
         return frozenset(self._handlers)
 
     def Collect(self, event, event_data, event_data_stream):
-        """Looks at one event; constant, cheap work for uninteresting ones."""
+        """Looks at one event; constant, cheap work for uninteresting ones.
+
+        Returns:
+          Item: the item the event was added to, or None.
+        """
         handler = self._handlers.get(event_data.data_type)
         if handler is None:
-            return
+            return None
         key = event.GetEventDataIdentifier()
         key = key.CopyToString() if key is not None else id(event_data)
         item = self.items.get(key)
         if item is None:
             item = handler(event_data, event_data_stream)
             if item is None:
-                return
+                return None
             self.items[key] = item
         item.event_identifiers.append(event.GetIdentifier())
         item.timestamps.append(event.timestamp)
+        item.timestamp_descs.append(event.timestamp_desc)
+        return item
 
     # File system.
 
