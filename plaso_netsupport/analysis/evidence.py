@@ -237,7 +237,7 @@ class EvidenceList:
     def Add(self, item, source, labels, installation_identifier):
         """Adds one record per event of a tagged item."""
         summary = Summary(item)
-        descriptions = list(getattr(item, "timestamp_descs", None) or [])
+        descriptions = list(getattr(item, "timestamp_descriptions", None) or [])
         records = []
         for index, event_identifier in enumerate(item.event_identifiers):
             timestamp = item.timestamps[index] if index < len(item.timestamps) else 0

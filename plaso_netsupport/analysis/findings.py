@@ -239,7 +239,10 @@ def _Binaries(installation, folder, evidence, items):
 
 def _Persistence(installation, evidence):
     persistence = []
-    for entry in _Get(installation, "persistence") or []:
+    entries = _Get(installation, "persistence_entries")
+    if not entries:
+        entries = _Get(installation, "persistence") or []
+    for entry in entries:
         if isinstance(entry, str):
             kind = "startup_folder" if entry.startswith("Startup") else "run_key"
             persistence.append(
@@ -260,11 +263,11 @@ def _Persistence(installation, evidence):
 
 def _Gateways(installation):
     gateways = []
+    roles = _Get(installation, "gateway_roles") or {}
     for index, gateway in enumerate(_Get(installation, "gateways") or []):
         if isinstance(gateway, str):
-            gateways.append(
-                {"address": gateway, "role": "primary" if index == 0 else "secondary"}
-            )
+            role = roles.get(gateway) or ("primary" if index == 0 else "secondary")
+            gateways.append({"address": gateway, "role": role})
         else:
             gateways.append(
                 {"address": _Get(gateway, "address"), "role": _Get(gateway, "role")}
@@ -303,7 +306,10 @@ def InstallationEntry(identifier, installation, evidence, items, techniques, eve
             entry["weight"] for entry in findings if entry["direction"] == "suspicious"
         )
     kit_files = _Get(installation, "kit_files")
-    if kit_files is None:
+    if isinstance(kit_files, dict):
+        # Normalised path -> path as on the evidence.
+        kit_files = list(kit_files.values())
+    elif kit_files is None:
         kit_files = [f"{folder}\\{name}" for name in _Get(installation, "files") or ()]
     settings = _Get(installation, "settings")
     security_key = _Get(installation, "gateway_security_key")
@@ -326,7 +332,9 @@ def InstallationEntry(identifier, installation, evidence, items, techniques, eve
         "licences": _Licences(installation),
         "services": sorted(str(name) for name in _Get(installation, "services") or ()),
         "persistence": _Persistence(installation, evidence),
-        "parent_processes": sorted(_Get(installation, "parents") or ()),
+        "parent_processes": sorted(
+            _Get(installation, "parent_paths") or _Get(installation, "parents") or ()
+        ),
         "techniques": dict(sorted(techniques.items())),
     }
 

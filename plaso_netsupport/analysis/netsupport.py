@@ -109,11 +109,12 @@ class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
         source = (self._coverage or self._GetCoverage()).Count(
             event, event_data, event_data_stream
         )
-        item = (self._collector or self._GetCollector()).Collect(
-            event, event_data, event_data_stream
-        )
-        if item is not None and len(item.event_identifiers) == 1:
-            self._item_sources[id(item)] = source
+        items = (self._collector or self._GetCollector()).items
+        number_of_items = len(items)
+        self._collector.Collect(event, event_data, event_data_stream)
+        if len(items) != number_of_items:
+            # A new item is the last one added; all its events share a source.
+            self._item_sources[id(next(reversed(items.values())))] = source
 
     def _GetCoverage(self):
         if self._coverage is None:
