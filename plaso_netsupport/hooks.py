@@ -6,8 +6,18 @@ own files, our definitions are added. A stock definition is never overridden
 or dropped: a data type or preset name that plaso already defines wins.
 
 The wraps are idempotent: Install() may be called any number of times.
+
+Tag storage (InstallAnalysis, psort's main process only): a re-analysis of a
+storage file must leave what pinfo shows as after one analysis. plaso 20260720
+appends a new analysis report per run and adds every merged tag's labels to
+the stored per-label counts (event_label_count) even when the event already
+carried them, so a second run doubled the counts. Our wrap of the merge
+updates the stored netsupport report in place instead of adding another,
+counts only labels an event did not yet have, and fills in the coverage facts
+only the storage file knows (its extraction warnings, a targeted extraction).
 """
 
+import collections
 import os
 import sys
 
@@ -148,6 +158,152 @@ def _MakeAddOrUpdateEventTag(original):
     return AddOrUpdateEventTag
 
 
+# Our artifact definition for a targeted (--fast) extraction.
+TARGETED_ARTIFACT = "NetSupportTriage"
+_REPORT_CONTAINER_TYPE = "analysis_report"
+_EVENT_TAG_CONTAINER_TYPE = "event_tag"
+
+
+class _MergeWriter:
+    """The storage writer as the analysis merge sees it (psort main process).
+
+    Delegates everything to the real writer except adding our analysis
+    report (which replaces the stored one) and merging event tags (whose
+    labels already on the event are remembered, not to be counted again).
+    """
+
+    def __init__(self, storage_writer):
+        self._storage_writer = storage_writer
+        self.repeated_labels = collections.Counter()
+
+    def __getattr__(self, name):
+        return getattr(self._storage_writer, name)
+
+    def AddOrUpdateEventTag(self, event_tag):
+        """Merges an event tag, remembering the labels it already had."""
+        existing = self._storage_writer._GetCachedEventTag(
+            event_tag.GetEventIdentifier()
+        )
+        if existing is not None:
+            for label in set(event_tag.labels).intersection(existing.labels):
+                self.repeated_labels[label] += 1
+        self._storage_writer.AddOrUpdateEventTag(event_tag)
+
+    def AddAttributeContainer(self, container):
+        """Adds a container; our report replaces the stored one."""
+        if (
+            container.CONTAINER_TYPE != _REPORT_CONTAINER_TYPE
+            or getattr(container, "plugin_name", None) != "netsupport"
+        ):
+            self._storage_writer.AddAttributeContainer(container)
+            return
+        container.text = _CompleteReportText(self._storage_writer, container.text)
+        stored = [
+            report
+            for report in self._storage_writer.GetAttributeContainers(
+                _REPORT_CONTAINER_TYPE
+            )
+            if report.plugin_name == "netsupport"
+        ]
+        if not stored:
+            self._storage_writer.AddAttributeContainer(container)
+            return
+        # The newest stored report (readers take the last) becomes this one.
+        current = stored[-1]
+        for name in ("text", "time_compiled", "event_filter", "analysis_counter"):
+            setattr(current, name, getattr(container, name, None))
+        if not _UpdateStoredReport(self._storage_writer, current):
+            self._storage_writer.AddAttributeContainer(container)
+
+
+def _UpdateStoredReport(storage_writer, report):
+    """Rewrites a stored analysis report; returns False when it cannot.
+
+    acstore can update only containers with a SCHEMA, and plaso's reports
+    have none: they are one serialised (and maybe compressed) _data column.
+    This writes that column as plaso's SQLite store writes a new one
+    (plaso/storage/sqlite/sqlite_file.py _WriteNewAttributeContainer).
+    """
+    # pylint: disable=protected-access
+    store = getattr(storage_writer, "_store", None)
+    cursor = getattr(store, "_cursor", None)
+    identifier = report.GetIdentifier()
+    if (
+        cursor is None
+        or identifier is None
+        or not hasattr(store, "_SerializeAttributeContainer")
+    ):
+        return False
+    import sqlite3  # pylint: disable=import-outside-toplevel
+    import zlib  # pylint: disable=import-outside-toplevel
+
+    from plaso.lib import definitions  # pylint: disable=import-outside-toplevel
+
+    store._CommitWriteCache(_REPORT_CONTAINER_TYPE)
+    serialized_data = store._SerializeAttributeContainer(report)
+    if store.compression_format == definitions.COMPRESSION_FORMAT_ZLIB:
+        serialized_data = sqlite3.Binary(zlib.compress(serialized_data))
+    try:
+        cursor.execute(
+            f"UPDATE {_REPORT_CONTAINER_TYPE:s} SET _data = ? WHERE _identifier = ?",
+            (serialized_data, identifier.sequence_number),
+        )
+    except sqlite3.Error:
+        return False
+    return cursor.rowcount == 1
+
+
+def _CompleteReportText(storage_writer, text):
+    """Fills the coverage facts of the storage file into our report text."""
+    # pylint: disable=import-outside-toplevel
+    from plaso_netsupport import knowledge
+    from plaso_netsupport.analysis import findings
+
+    targeted = False
+    for session in storage_writer.GetSessions():
+        artifact_filters = getattr(session, "artifact_filters", None) or []
+        if isinstance(artifact_filters, str):
+            artifact_filters = artifact_filters.split(",")
+        if TARGETED_ARTIFACT in [name.strip() for name in artifact_filters]:
+            targeted = True
+    warnings = storage_writer.GetNumberOfAttributeContainers("extraction_warning")
+    return findings.ReplaceCoverageFacts(
+        text,
+        knowledge.Load().technique_names,
+        extraction_warnings=warnings,
+        targeted=targeted,
+    )
+
+
+def _MakeMergeAttributeContainers(original):
+    def _MergeAttributeContainers(self, storage_writer, merge_helper):
+        merge_writer = _MergeWriter(storage_writer)
+        number_of_containers = original(self, merge_writer, merge_helper)
+        # The engine adds these counts to the stored event_label_count.
+        counter = self._event_labels_counter
+        for label, repeated in merge_writer.repeated_labels.items():
+            counter[label] -= repeated
+            counter["total"] -= repeated
+        for label in [label for label, count in counter.items() if count <= 0]:
+            del counter[label]
+        return number_of_containers
+
+    return _MergeAttributeContainers
+
+
+def InstallAnalysis():
+    """Wraps psort's analysis merge (tag storage); safe to call more than once."""
+    from plaso.multi_process import (
+        analysis_engine,
+    )  # pylint: disable=import-outside-toplevel
+
+    _Wrap(
+        analysis_engine.AnalysisMultiProcessEngine,
+        "_MergeAttributeContainers",
+        _MakeMergeAttributeContainers,
+    )
+
+
 def InstallOutput():
     """Adds our message formatters to psort's output; call once plaso.output is
     imported (plaso_netsupport_autoload does, as do Install() and the tests)."""
@@ -182,3 +338,5 @@ def Install():
     _Wrap(storage_writer.StorageWriter, "AddOrUpdateEventTag", _MakeAddOrUpdateEventTag)
     if "plaso.output.mediator" in sys.modules:
         InstallOutput()
+    if "plaso.multi_process.analysis_engine" in sys.modules:
+        InstallAnalysis()

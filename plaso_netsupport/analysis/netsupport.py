@@ -1,4 +1,11 @@
-"""Analysis plugin that finds, tags and reports NetSupport traces."""
+"""Analysis plugin that finds, tags and reports NetSupport traces.
+
+The plugin decides once and stores one findings document (schema version 2,
+analysis/findings.py) as the text of its analysis report; every renderer
+reads that document. A report rather than analysis result containers,
+because plaso 20260720 merges only its own result types into the storage
+file (see analysis/findings.py).
+"""
 
 import collections
 
@@ -6,10 +13,13 @@ from plaso.analysis import interface
 from plaso.analysis import manager
 from plaso.containers import events
 
+import plaso_netsupport
 from plaso_netsupport import knowledge as knowledge_module
 from plaso_netsupport.analysis import collector
 from plaso_netsupport.analysis import correlate
-from plaso_netsupport.analysis import report
+from plaso_netsupport.analysis import coverage
+from plaso_netsupport.analysis import evidence as evidence_module
+from plaso_netsupport.analysis import findings
 
 _VERDICT_LABELS = {
     correlate.SUSPICIOUS: "netsupport_suspicious",
@@ -24,7 +34,8 @@ class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
     netsupport plus the ATT&CK technique labels of what it shows; the events
     of an installation judged malicious get netsupport_suspicious, those of
     one the examiner's allowlist sanctions netsupport_allowlisted. The report
-    lists the installations with their verdicts and reasons.
+    holds the findings document: coverage, installations with their verdicts
+    and findings, and one evidence record per tagged event.
     """
 
     NAME = "netsupport"
@@ -34,10 +45,17 @@ class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
         super().__init__()
         self._allowlist = None
         self._collector = None
+        self._coverage = None
+        self._item_sources = {}
         self._sigma_directories = []
         self._sigma_builtin = True
         self._problems = []
         self._today = None
+        # psort builds the plugin in its main process: from there the report
+        # replaces an earlier one and gets the storage's coverage facts.
+        from plaso_netsupport import hooks  # pylint: disable=import-outside-toplevel
+
+        hooks.InstallAnalysis()
 
     def SetAllowlist(self, allowlist):
         """Sets the examiner's allowlist (Allowlist)."""
@@ -87,9 +105,21 @@ class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
           event_data (EventData): event data.
           event_data_stream (EventDataStream): event data stream.
         """
-        (self._collector or self._GetCollector()).Collect(
+        # Constant work per event: a counter and a dict lookup or two.
+        source = (self._coverage or self._GetCoverage()).Count(
             event, event_data, event_data_stream
         )
+        items = (self._collector or self._GetCollector()).items
+        number_of_items = len(items)
+        self._collector.Collect(event, event_data, event_data_stream)
+        if len(items) != number_of_items:
+            # A new item is the last one added; all its events share a source.
+            self._item_sources[id(next(reversed(items.values())))] = source
+
+    def _GetCoverage(self):
+        if self._coverage is None:
+            self._coverage = coverage.CoverageCounter(knowledge_module.Load())
+        return self._coverage
 
     def _Labels(self, knowledge, kinds, verdict):
         labels = ["netsupport"]
@@ -115,7 +145,7 @@ class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
         knowledge = knowledge_module.Load()
         items = list(self._GetCollector().items.values())
         correlator = correlate.Correlator(knowledge, allowlist=self._allowlist)
-        evidence = correlator.Correlate(items)
+        correlated = correlator.Correlate(items)
         correlator.Judge(today=self._today)
 
         # Events that tie to no installation take the worst verdict seen.
@@ -126,11 +156,8 @@ class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
         if correlate.SUSPICIOUS in verdicts:
             system_verdict = correlate.SUSPICIOUS
 
-        label_counts = collections.Counter()
-        technique_counts = collections.Counter()
-        sigma_counts = collections.Counter()
         tagged = {}
-        for item, installation, kinds in evidence:
+        for item, installation, kinds in correlated:
             verdict = installation.verdict if installation else system_verdict
             tagged[id(item)] = (
                 item,
@@ -138,6 +165,7 @@ class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
                 self._Labels(knowledge, kinds, verdict),
             )
 
+        sigma_rules = {}
         for item in items:
             for match in item.sigma or []:
                 if match.context_required and not correlator.installations:
@@ -154,38 +182,78 @@ class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
                 for label in match.labels:
                     if label not in entry[2]:
                         entry[2].append(label)
-                sigma_counts[f"{match.title} ({match.rule_id})"] += len(
-                    item.event_identifiers
+                rule = sigma_rules.setdefault(
+                    match.rule_id,
+                    {
+                        "id": match.rule_id,
+                        "title": match.title,
+                        "level": match.level,
+                        "events": 0,
+                    },
                 )
+                rule["events"] += len(item.event_identifiers)
 
+        # I1, I2, ... in folder order.
+        identifiers = {
+            id(correlator.installations[folder]): f"I{index:d}"
+            for index, folder in enumerate(sorted(correlator.installations), start=1)
+        }
+        label_counts = collections.Counter()
+        technique_counts = collections.Counter()
+        installation_techniques = collections.defaultdict(collections.Counter)
+        installation_events = collections.Counter()
+        evidence = evidence_module.EvidenceList()
         for item, installation, labels in tagged.values():
             if not labels:
                 continue
+            identifier = identifiers.get(id(installation))
             number_of_events = len(item.event_identifiers)
+            evidence.Add(item, self._item_sources.get(id(item)), labels, identifier)
             for label in labels:
                 label_counts[label] += number_of_events
                 if label.startswith("attack_"):
-                    technique = report.TechniqueOfLabel(label)
+                    technique = findings.TechniqueOfLabel(label)
                     technique_counts[technique] += number_of_events
-                    if installation is not None:
-                        installation.techniques[technique] += number_of_events
-            if installation is not None:
-                installation.event_count += len(item.event_identifiers)
+                    if identifier:
+                        installation_techniques[identifier][
+                            technique
+                        ] += number_of_events
+            if identifier:
+                installation_events[identifier] += number_of_events
             for event_identifier in item.event_identifiers:
                 event_tag = events.EventTag()
                 event_tag.SetEventIdentifier(event_identifier)
                 event_tag.AddLabels(labels)
                 analysis_mediator.ProduceEventTag(event_tag)
+        evidence.Number()
 
-        document = report.BuildDocument(
-            correlator, label_counts, technique_counts, sigma_counts, self._problems
+        installations = []
+        for folder in sorted(correlator.installations):
+            installation = correlator.installations[folder]
+            identifier = identifiers[id(installation)]
+            installations.append(
+                findings.InstallationEntry(
+                    identifier,
+                    installation,
+                    evidence,
+                    items,
+                    installation_techniques[identifier],
+                    installation_events[identifier],
+                )
+            )
+
+        document = findings.BuildDocument(
+            installations,
+            evidence,
+            findings.CoverageEntry(self._GetCoverage()),
+            label_counts,
+            technique_counts,
+            list(sigma_rules.values()),
+            self._problems + list(getattr(correlator, "notes", [])),
+            plaso_netsupport.__version__,
         )
-        technique_names = {
-            technique: value.get("name", "")
-            for technique, value in knowledge.data["techniques"].items()
-        }
         analysis_report = super().CompileReport(analysis_mediator)
-        analysis_report.text = report.RenderText(document, technique_names)
+        analysis_report.text = findings.RenderText(document, knowledge.technique_names)
         # pinfo 20260720 crashes on a non-empty counter and both tools hide the
         # text when one is set: the counts live in the text.
         analysis_report.analysis_counter = None

@@ -2,7 +2,13 @@
 
 Everything that needs to know what NetSupport looks like reads it from here:
 the parsers, the registry plugin, the analysis plugin, the Sigma rule tests
-and the documentation generator.
+and the documentation generator. tests/test_knowledge_literals.py fails when
+a NetSupport name, key or event identifier from the file is written into code
+elsewhere.
+
+The parsers read the file when they are imported, that is in every
+log2timeline worker: it is parsed with libyaml's safe loader when PyYAML has
+it (2 ms instead of 18 ms for the pure-Python one; the same safe subset).
 """
 
 import functools
@@ -11,6 +17,9 @@ import os
 import yaml
 
 KNOWLEDGE_FILE = os.path.join(os.path.dirname(__file__), "netsupport.yaml")
+
+# yaml.CSafeLoader is yaml.SafeLoader in C: no Python object construction.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def AttackLabels(technique):
@@ -71,6 +80,23 @@ class Knowledge:
             entry["key"].lower() for entry in data["registry_lookalike_keys"]
         ]
         self.config_keys = data["config_keys"]
+        self.pe_identity = data["pe_identity"]
+        self.renamed_client_names_seen = frozenset(
+            name.lower() for name in data["renamed_client_names_seen"]
+        )
+        # Event identifier -> the roles it plays ("process_created", ...), and
+        # role -> identifiers: what the analysis reads from the event logs.
+        self.event_roles = {}
+        self.event_identifiers = {}
+        for role, entries in data["event_ids"].items():
+            for entry in entries:
+                self.event_roles.setdefault(entry["id"], []).append(role)
+                self.event_identifiers.setdefault(role, set()).add(entry["id"])
+        self.technique_names = {
+            technique: (value or {}).get("name", "")
+            for technique, value in data["techniques"].items()
+        }
+        self.coverage_sources = data["coverage_sources"]
 
     def LabelsFor(self, evidence_kind):
         """Returns the ATT&CK labels for a kind of evidence."""
@@ -86,4 +112,4 @@ class Knowledge:
 def Load(path=KNOWLEDGE_FILE):
     """Reads and returns the knowledge file (cached)."""
     with open(path, "r", encoding="utf-8") as file_object:
-        return Knowledge(yaml.safe_load(file_object))
+        return Knowledge(yaml.load(file_object, Loader=_SAFE_LOADER))
