@@ -49,16 +49,23 @@ bench: install
 
 demo: install
 	@rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
-	@echo "== log2timeline $(DEMO_IMAGE)"
-	$(BIN)/log2timeline --status_view none --quiet --storage_file $(DEMO_DIR)/case.plaso $(DEMO_IMAGE)
-	@echo "== psort --analysis netsupport"
-	$(BIN)/psort --status_view none --analysis netsupport -o null $(DEMO_DIR)/case.plaso
-	@echo "== NetSupport timeline (events tagged netsupport)"
-	$(BIN)/psort --status_view none -o dynamic --fields datetime,timestamp_desc,source,tag,message \
-	  -w $(DEMO_DIR)/netsupport.csv $(DEMO_DIR)/case.plaso "tag contains 'netsupport'"
-	@cat $(DEMO_DIR)/netsupport.csv
+	@echo "== log2timeline $(DEMO_IMAGE)  (log: $(DEMO_DIR)/log2timeline.log)"
+	@$(BIN)/log2timeline --status_view none --quiet --storage_file $(DEMO_DIR)/case.plaso \
+	  $(DEMO_IMAGE) > $(DEMO_DIR)/log2timeline.log
+	@echo "== psort --analysis netsupport  (log: $(DEMO_DIR)/psort.log)"
+	@$(BIN)/psort --status_view none --analysis netsupport -o null $(DEMO_DIR)/case.plaso \
+	  > $(DEMO_DIR)/psort.log
+	@echo "== NetSupport timeline: time, evidence id, installation, source: description;"
+	@echo "   summary; labels (one line per event; a record's equal times share a line)"
+	@$(BIN)/plaso-netsupport timeline $(DEMO_DIR)/case.plaso --skip_analysis
 	@echo "== Report"
-	@$(PY) -m plaso_netsupport.show_report $(DEMO_DIR)/case.plaso
+	@$(BIN)/plaso-netsupport report $(DEMO_DIR)/case.plaso
+	@$(BIN)/plaso-netsupport report $(DEMO_DIR)/case.plaso -o $(DEMO_DIR)/report.html
+	@echo "== CSV and JSONL timelines, HTML report: $(DEMO_DIR)/"
+	@$(BIN)/plaso-netsupport timeline $(DEMO_DIR)/case.plaso --skip_analysis \
+	  -o $(DEMO_DIR)/netsupport.csv > /dev/null
+	@$(BIN)/plaso-netsupport timeline $(DEMO_DIR)/case.plaso --skip_analysis \
+	  -o $(DEMO_DIR)/netsupport.jsonl > /dev/null
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) build *.egg-info

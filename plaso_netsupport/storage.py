@@ -7,6 +7,7 @@ shows a report reads it through ReadDocument.
 
 import os
 
+from plaso_netsupport.analysis import findings
 from plaso_netsupport.plaso_commands import UsageError
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -68,14 +69,6 @@ def CountEvents(storage_file):
         reader.Close()
 
 
-def _ParseReportText(text):
-    from plaso_netsupport.analysis import (  # pylint: disable=import-outside-toplevel
-        report,
-    )
-
-    return report.ParseReportText(text)
-
-
 def ReadStoredDocument(storage_path):
     """Returns the newest netsupport document of a storage file, as stored.
 
@@ -95,7 +88,7 @@ def ReadStoredDocument(storage_path):
     documents = []
     for text in texts:
         try:
-            document = _ParseReportText(text)
+            document = findings.ParseReportText(text)
         except ValueError:
             document = None
         if document:
@@ -110,15 +103,19 @@ def ReadStoredDocument(storage_path):
 
 
 def ReadDocument(storage_path):
-    """Returns the newest findings document (schema 2) of a storage file."""
-    document = ReadStoredDocument(storage_path)
-    if document.get("schema_version") != 2:
-        # Until the schema 2 producer is merged: the smallest adapter.
-        from plaso_netsupport.render import (  # pylint: disable=import-outside-toplevel
-            legacy,
-        )
+    """Returns the newest findings document of a storage file (current schema).
 
-        document = legacy.Upgrade(document)
+    Raises:
+      UsageError: when there is none, or it was written by an older analysis.
+    """
+    document = ReadStoredDocument(storage_path)
+    if not findings.IsCurrent(document):
+        raise UsageError(
+            f"the netsupport report in {storage_path} has schema version "
+            f"{document.get('schema_version', 1)}, this version reads "
+            f"{findings.SCHEMA_VERSION}; run 'psort --analysis netsupport -o null "
+            f"{storage_path}' again"
+        )
     return document
 
 

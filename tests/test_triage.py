@@ -7,6 +7,7 @@ exit 2 with one readable line on stderr and no traceback.
 
 import csv
 import datetime
+import html
 import json
 import os
 import re
@@ -84,17 +85,24 @@ def test_triage_writes_every_output(triaged):
     # Progress: our steps and plaso's own (linear) status view.
     assert "[1/5] extraction" in result.stdout and "[5/5] reports" in result.stdout
     assert "Processing completed" in result.stdout
-    assert f"[SUSPICIOUS] {FOLDER}" in result.stdout
+    assert "[SUSPICIOUS] " in result.stdout
+    assert FOLDER in result.stdout.lower()
     assert os.path.isdir(os.path.join(output, "logs"))
 
 
 def test_report_json(triaged):
     output, _ = triaged
     document = json.loads(_Read(output, "report.json"))
+    assert document["schema_version"] == 2 and document["verdict"] == "suspicious"
     (entry,) = document["installations"]
-    assert entry["folder"] == FOLDER and entry["verdict"] == "suspicious"
-    assert GATEWAY in entry["gateways"]
+    assert entry["folder"].lower().endswith(FOLDER) and entry["verdict"] == "suspicious"
+    assert GATEWAY in [gateway["address"] for gateway in entry["gateways"]]
     assert document["techniques"]["T1219.002"] > 0
+    assert document["coverage"]["sources"][0]["source"] == "file_system"
+    # The JSON report is the stored document, byte for byte the same data.
+    storage = os.path.join(output, "case.plaso")
+    result = plaso_run.Run([COMMAND, "report", storage, "--format", "json"])
+    assert json.loads(result.stdout) == document
 
 
 def test_netsupport_only_timelines(triaged):
@@ -152,8 +160,12 @@ def test_navigator_layer(triaged):
     assert ValidateNavigatorLayer(layer) == []
     document = json.loads(_Read(output, "report.json"))
     scores = {item["techniqueID"]: item["score"] for item in layer["techniques"]}
-    assert scores == document["techniques"]
-    assert scores["T1219.002"] > 0 and "T1547.001" in scores
+    assert set(scores) == set(document["techniques"])
+    # Scored by kind of evidence and verdict, not by event counts: the one
+    # Run value of the suspicious installation scores highest.
+    assert document["techniques"]["T1547.001"] < document["techniques"]["T1219.002"]
+    assert scores["T1547.001"] == 100 > scores["T1219.002"] > 0
+    assert all(0 < score <= 100 for score in scores.values())
     assert layer["domain"] == "enterprise-attack"
     assert ValidateNavigatorLayer(
         {
@@ -185,7 +197,9 @@ def test_timesketch_jsonl(triaged):
 def test_report_markdown(triaged):
     output, _ = triaged
     text = _Read(output, "report.md")
-    assert f"## SUSPICIOUS: ` {FOLDER} `" in text
+    assert re.search(r"^## I1 SUSPICIOUS: ` .+ `$", text, re.M)
+    assert FOLDER in text.lower()
+    assert text.index("## Coverage") < text.index("## I1 SUSPICIOUS")
     assert "[T1219.002](https://attack.mitre.org/techniques/T1219/002/)" in text
 
 
@@ -194,12 +208,17 @@ def test_report_html_is_self_contained_and_linked(triaged):
     text = _Read(output, "report.html")
     AssertInert(text)
     AssertAnchorsResolve(text)
-    assert "default-src 'none'; style-src 'unsafe-inline'; img-src data:" in text
-    assert "<svg" in text and FOLDER in text and GATEWAY in text
+    assert (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+        in html.unescape(text)
+    )
+    assert "<svg" in text and GATEWAY in text
+    assert FOLDER in text.replace("<wbr>", "").lower()
     assert 'href="https://attack.mitre.org/techniques/T1219/002/"' in text
     assert "Remote Access Tools: Remote Desktop Software" in text
-    events = len(_JsonLines(output, "netsupport.jsonl"))
-    assert f'id="event-{events:d}"' in text and f'id="event-{events + 1:d}"' not in text
+    document = json.loads(_Read(output, "report.json"))
+    assert text.count('<tr id="evidence-E') == len(document["evidence"]) > 0
+    assert text.index('id="coverage"') < text.index('id="installations"')
 
 
 @needs_chromium
@@ -208,8 +227,9 @@ def test_chromium_renders_report(triaged, tmp_path):
     path = os.path.join(output, "report.html")
     dom = DumpDom(path)
     assert DocumentTitle(dom) == TITLE
-    assert FOLDER in dom and GATEWAY in dom
+    assert FOLDER in dom.replace("<wbr>", "").lower() and GATEWAY in dom
     assert re.search(r"<svg[^>]*id=\"chart-all\"", dom)
+    assert re.search(r"<svg[^>]*id=\"chart-I1\"", dom)
     assert "<circle" in dom and "<script" not in dom.lower()
     png = SCREENSHOT if UPDATE_SCREENSHOT else str(tmp_path / "report.png")
     Screenshot(path, png)
@@ -218,7 +238,7 @@ def test_chromium_renders_report(triaged, tmp_path):
 def test_report_command_formats(triaged, tmp_path):
     output, _ = triaged
     storage = os.path.join(output, "case.plaso")
-    for name in ("report.json", "report.md", "report.html"):
+    for name in ("report.json", "report.md", "report.html", "report.txt"):
         result = plaso_run.Run([COMMAND, "report", storage, "-o", str(tmp_path / name)])
         assert result.returncode == 0
     assert json.loads((tmp_path / "report.json").read_text()) == json.loads(
@@ -227,25 +247,78 @@ def test_report_command_formats(triaged, tmp_path):
     assert (
         (tmp_path / "report.md").read_text().startswith("# NetSupport analysis report")
     )
+    assert (tmp_path / "report.txt").read_text().splitlines()[3] == "Coverage"
     text = (tmp_path / "report.html").read_text()
     AssertInert(text)
-    assert text.count('<tr id="event-') == _Read(output, "report.html").count(
-        '<tr id="event-'
+    assert text.count('<tr id="evidence-') == _Read(output, "report.html").count(
+        '<tr id="evidence-'
     )
-    # --format wins over the extension; an existing output needs --force.
+    # Text on stdout by default; the show_report alias prints the same.
+    result = plaso_run.Run([COMMAND, "report", storage])
+    assert result.stdout.startswith("NetSupport analysis report\n")
+    alias = plaso_run.Run(
+        [sys.executable, "-m", "plaso_netsupport.show_report", storage]
+    )
+    assert alias.stdout == result.stdout
+    # An existing output needs --force.
     result = plaso_run.Run(
-        [
-            COMMAND,
-            "report",
-            storage,
-            "-o",
-            str(tmp_path / "report.json"),
-            "--format",
-            "md",
-        ],
-        check=False,
+        [COMMAND, "report", storage, "-o", str(tmp_path / "report.json")], check=False
     )
     assert result.returncode == 2 and "--force" in result.stderr
+
+
+def test_report_into_a_closed_pipe(triaged):
+    """`report | head -1`: no BrokenPipeError traceback."""
+    output, _ = triaged
+    storage = os.path.join(output, "case.plaso")
+    for command in (
+        f"{COMMAND} report {storage} --format json | head -1",
+        f"{sys.executable} -m plaso_netsupport.show_report {storage} --json | head -1",
+    ):
+        result = subprocess.run(
+            ["bash", "-c", command], capture_output=True, text=True, check=False
+        )
+        assert result.stdout.strip() == "{", command
+        assert "Traceback" not in result.stderr and "Error" not in result.stderr
+
+
+def test_timeline_format_follows_the_extension(triaged, tmp_path):
+    output, _ = triaged
+    storage = os.path.join(output, "case.plaso")
+    jsonl = tmp_path / "x.jsonl"
+    plaso_run.Run(
+        [COMMAND, "timeline", storage, "-o", str(jsonl), "--skip_analysis"],
+        cwd=str(tmp_path),
+    )
+    records = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    assert records and all("netsupport" in r["tag"]["labels"] for r in records)
+    result = plaso_run.Run(
+        [COMMAND, "timeline", storage, "--skip_analysis"], cwd=str(tmp_path)
+    )
+    document = json.loads(_Read(output, "report.json"))
+    lines = result.stdout.splitlines()
+    assert len(lines) <= 3 * len(document["evidence"])
+    assert lines[0][:4].isdigit() and " E1 " in lines[0]
+
+
+def test_empty_image_exits_with_one_line(tmp_path):
+    """An image plaso cannot open is one plain file: no file system, exit 3."""
+    image = tmp_path / "empty.E01"
+    image.write_bytes(b"\x00" * 65536)
+    output = tmp_path / "out"
+    result = plaso_run.Run(
+        [COMMAND, "triage", str(image), "-o", str(output), "--status_view", "none"],
+        check=False,
+    )
+    assert result.returncode == 3, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("plaso-netsupport: error: no file system found in ")
+    assert "Traceback" not in result.stderr
+    assert "no file system found" in (output / "INCOMPLETE.txt").read_text()
+    # The reports say what was examined.
+    document = json.loads((output / "report.json").read_text())
+    assert document["installations"] == [] and document["verdict"] == "none"
+    assert "not examined" in (output / "report.md").read_text()
 
 
 # Errors: exit code 2, one line, no traceback.
@@ -371,6 +444,30 @@ def _Descendants(pid):
     return found - {pid}
 
 
+def _Running(pids):
+    """The processes of pids that still run (not gone, not zombies)."""
+    running = []
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="utf-8") as file_object:
+                state = file_object.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state != "Z":
+            running.append(pid)
+    return running
+
+
+def WaitFor(condition, timeout, interval=0.1):
+    """Polls condition until it holds or timeout seconds pass; returns it."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return condition()
+        time.sleep(interval)
+    return True
+
+
 def test_interrupt_writes_incomplete_and_exits_130(tmp_path):
     output = tmp_path / "out"
     log = open(tmp_path / "stdout.txt", "w+", encoding="utf-8")
@@ -385,15 +482,14 @@ def test_interrupt_writes_incomplete_and_exits_130(tmp_path):
     try:
         # Interrupt once plaso is processing: a KeyboardInterrupt while stock
         # log2timeline is still importing prints plaso's own traceback.
-        deadline = time.monotonic() + 60
         children = set()
-        started = False
-        while time.monotonic() < deadline and not (children and started):
-            time.sleep(0.1)
-            children = _Descendants(process.pid)
+
+        def Started():
+            children.update(_Descendants(process.pid))
             log.seek(0)
-            started = "Processing started." in log.read()
-        assert children and started, "log2timeline never started processing"
+            return bool(children) and "Processing started." in log.read()
+
+        assert WaitFor(Started, timeout=300), "log2timeline never started processing"
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=90)
     finally:
@@ -404,18 +500,15 @@ def test_interrupt_writes_incomplete_and_exits_130(tmp_path):
     assert "Traceback" not in stderr
     text = (output / "INCOMPLETE.txt").read_text()
     assert "interrupted (SIGTERM) during step: " in text
-    time.sleep(0.5)
-    leftovers = [pid for pid in children if os.path.exists(f"/proc/{pid}")]
-    for pid in leftovers:
-        with open(f"/proc/{pid}/stat", encoding="utf-8") as file_object:
-            assert file_object.read().rsplit(")", 1)[1].split()[0] == "Z"
+    # Every child ends (or is a zombie waiting for init); wait for that.
+    assert WaitFor(lambda: not _Running(children), timeout=60), _Running(children)
 
 
 def test_log2timeline_and_psort_options_are_passed_through(tmp_path):
     from plaso_netsupport import cli  # pylint: disable=import-outside-toplevel
     from plaso_netsupport import triage  # pylint: disable=import-outside-toplevel
 
-    arguments = cli._BuildParser().parse_args(  # pylint: disable=protected-access
+    arguments = cli.BuildParser().parse_args(
         [
             "triage",
             IMAGE,
@@ -438,6 +531,7 @@ def test_log2timeline_and_psort_options_are_passed_through(tmp_path):
             "rules1",
             "--sigma-rules",
             "rules2",
+            "--netsupport-no-sigma",
         ]
     )
     command, _ = triage.ExtractionCommand(
@@ -465,6 +559,8 @@ def test_log2timeline_and_psort_options_are_passed_through(tmp_path):
     assert "--analysis netsupport" in text and "--status_view window" in text
     assert f"--netsupport-allowlist {os.path.abspath('allow.yaml')}" in text
     assert text.count("--netsupport-sigma-rules") == 2
+    assert "--netsupport-no-sigma" in text
+    assert command[-1] == "case.plaso"
 
 
 def test_error_missing_allowlist(tmp_path):

@@ -50,14 +50,16 @@ def TechniqueNames():
 
 
 def ReasonTitles():
-    """Returns {reason code: title} from the knowledge file's verdict_reasons."""
+    """Returns {reason code: title}: a "title" in verdict_reasons, else the code.
+
+    The knowledge file's texts are templates (the finding's own "text" is the
+    filled-in sentence); the title only names the kind of finding.
+    """
     reasons = LoadKnowledge().data.get("verdict_reasons") or {}
     titles = {}
     for code, value in reasons.items():
-        if isinstance(value, dict):
-            titles[code] = str(value.get("title") or value.get("text") or code)
-        elif value:
-            titles[code] = str(value)
+        title = value.get("title") if isinstance(value, dict) else None
+        titles[code] = str(title) if title else str(code).replace("_", " ")
     return titles
 
 
@@ -180,8 +182,19 @@ def Conclusion(document):
 
 
 def FindingTitle(finding, titles):
-    """The title of a finding's reason code, or its text."""
-    return titles.get(finding.get("code")) or finding.get("code") or ""
+    """The title of a finding's reason code ("" without a code)."""
+    code = str(finding.get("code") or "")
+    return titles.get(code) or code.replace("_", " ")
+
+
+def PersistenceText(persistence):
+    """ "run_key: HKCU\\...\\Run = value" from a persistence entry."""
+    text = str(persistence.get("where") or "")
+    if persistence.get("value"):
+        text += f" = {persistence['value']}"
+    if persistence.get("kind"):
+        text = f"{str(persistence['kind']).replace('_', ' ')}: {text}"
+    return text
 
 
 def ShortTime(value):

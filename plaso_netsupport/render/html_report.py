@@ -71,7 +71,9 @@ def _Rows(entry):
             binary.get("identity"), binary.get("identity")
         )
         how = ", ".join(binary.get("identity_evidence") or [])
-        rows.append(("Binary", f"{binary.get('path')} ({identity}; {how})"))
+        rows.append(
+            ("Binary", f"{binary.get('path')} ({identity}{'; ' + how if how else ''})")
+        )
     if entry.get("gateways"):
         key = "yes" if entry.get("gateway_security_key") else "no"
         rows.append(
@@ -101,8 +103,7 @@ def _Rows(entry):
         rows.append(
             (
                 "Persistence",
-                f"{persistence.get('kind')}: {persistence.get('where')} = "
-                f"{persistence.get('value')}",
+                common.PersistenceText(persistence),
             )
         )
     if entry.get("parent_processes"):

@@ -106,10 +106,7 @@ def _Installation(entry):
     for service in entry.get("services") or []:
         lines.append(f"- Service: {Code(service)}")
     for persistence in entry.get("persistence") or []:
-        lines.append(
-            f"- Persistence ({Text(persistence.get('kind'))}): "
-            f"{Code(persistence.get('where'))} = {Code(persistence.get('value'))}"
-        )
+        lines.append(f"- Persistence: {Code(common.PersistenceText(persistence))}")
     for parent in entry.get("parent_processes") or []:
         lines.append(f"- Started by: {Code(parent)}")
     allowlist = entry.get("allowlist")

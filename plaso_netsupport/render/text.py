@@ -66,10 +66,7 @@ def _Installation(entry, titles):
     if entry.get("services"):
         lines.append("  services: " + ", ".join(entry["services"]))
     for persistence in entry.get("persistence") or []:
-        lines.append(
-            f"  persistence: {persistence.get('kind')} {persistence.get('where')}"
-            f" = {persistence.get('value')}"
-        )
+        lines.append(f"  persistence: {common.PersistenceText(persistence)}")
     if entry.get("parent_processes"):
         lines.append("  started by: " + ", ".join(entry["parent_processes"]))
     allowlist = entry.get("allowlist")
@@ -112,25 +109,51 @@ def Render(document, source=""):
     return "\n".join(lines) + "\n"
 
 
-def RenderTimeline(document, width=_WIDTH):
-    """The compact timeline: one line per evidence entry, in time order.
+def _Runs(evidence):
+    """Groups consecutive entries that differ only in their time description.
 
-    time, description, source, a short summary and the labels (without the
-    ever-present "netsupport").
+    plaso gives an event log record two events (creation and written time,
+    usually the same second) and a file up to four: one line says it once.
+    """
+    runs = []
+    for entry in evidence:
+        key = (
+            entry.get("time"),
+            entry.get("data_type"),
+            entry.get("summary"),
+            entry.get("installation"),
+            tuple(entry.get("labels") or []),
+        )
+        if runs and runs[-1][0] == key:
+            runs[-1][1].append(entry)
+        else:
+            runs.append((key, [entry]))
+    return [entries for _, entries in runs]
+
+
+def RenderTimeline(document, width=_WIDTH):
+    """The compact timeline: one line per tagged event, in time order.
+
+    time, evidence id(s), installation, source, description; the summary;
+    the labels (without the ever-present "netsupport"). Entries that differ
+    only in their time description share a line.
     """
     lines = []
     titles = common.SourceTitles(document)
-    for evidence in document.get("evidence") or []:
-        labels = [
-            label for label in evidence.get("labels") or [] if label != "netsupport"
-        ]
-        lines.append(
-            f"{common.ShortTime(evidence.get('time'))}  "
-            f"{_Clip(evidence.get('timestamp_desc') or '', 26):<26}  "
-            f"{evidence.get('id')} {evidence.get('installation') or '-'}  "
-            f"{_Clip(titles.get(evidence.get('source'), evidence.get('source')), 24)}"
+    for entries in _Runs(document.get("evidence") or []):
+        first = entries[0]
+        labels = [label for label in first.get("labels") or [] if label != "netsupport"]
+        identifiers = ",".join(str(entry.get("id")) for entry in entries)
+        descriptions = " + ".join(
+            dict.fromkeys(str(entry.get("timestamp_desc") or "") for entry in entries)
         )
-        lines.append(f"    {_Clip(evidence.get('summary') or '', width)}")
+        source = titles.get(first.get("source"), first.get("source")) or "-"
+        lines.append(
+            f"{common.ShortTime(first.get('time'))}  {identifiers} "
+            f"{first.get('installation') or '-'}  {_Clip(source, 30)}: "
+            f"{_Clip(descriptions, 45)}"
+        )
+        lines.append(f"    {_Clip(first.get('summary') or '', width)}")
         if labels:
             lines.append(f"    [{' '.join(labels)}]")
     if not lines:
