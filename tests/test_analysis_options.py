@@ -65,7 +65,7 @@ def test_allowlisted_installation(tmp_path):
     assert not any("netsupport_suspicious" in _Labels(record) for record in records)
     (installation,) = _Report(storage)["installations"]
     assert installation["verdict"] == "allowlisted"
-    assert "IT remote support" in installation["allowlist_reason"]
+    assert "IT remote support" in installation["allowlist"]["reason"]
 
 
 @pytest.mark.skipif(LEGIT not in scenario_cache.Scenarios(), reason="no image")
@@ -77,9 +77,15 @@ def test_expired_allowlist_entry_not_applied(tmp_path):
         _Allowlist(tmp_path, "2020-01-01"),
         cwd=tmp_path,
     )
-    (installation,) = _Report(storage)["installations"]
+    document = _Report(storage)
+    (installation,) = document["installations"]
     assert installation["verdict"] == "sanctioned"
-    assert any("expired" in reason for reason in installation["reasons"])
+    # Findings document v2: an expired entry is an info finding or a note.
+    assert any(
+        "expired" in text
+        for text in [finding["text"] for finding in installation["findings"]]
+        + document["notes"]
+    )
 
 
 def test_invalid_allowlist_is_rejected(tmp_path):

@@ -170,6 +170,11 @@ class Installation:
           its binaries.
       parent_paths (set[str]): their paths as on the evidence.
       script_items (list[Item]): script blocks that name the installation.
+      config_items (list[Item]): its parsed configurations (client32.ini).
+      licence_items (list[Item]): its parsed licences (NSM.LIC).
+      service_items (list[Item]): service keys and installs that run it.
+      parent_items (list[Item]): 4688 records of its binaries with a parent.
+      evidence_items (list[Item]): every item tagged as its evidence.
       timestamps (list[int]): every timestamp of its evidence (legacy).
       techniques (Counter): ATT&CK technique -> number of tagged events
           (filled by the analysis plugin).
@@ -205,6 +210,11 @@ class Installation:
     parents: set = dataclasses.field(default_factory=set)
     parent_paths: set = dataclasses.field(default_factory=set)
     script_items: list = dataclasses.field(default_factory=list, repr=False)
+    config_items: list = dataclasses.field(default_factory=list, repr=False)
+    licence_items: list = dataclasses.field(default_factory=list, repr=False)
+    service_items: list = dataclasses.field(default_factory=list, repr=False)
+    parent_items: list = dataclasses.field(default_factory=list, repr=False)
+    evidence_items: list = dataclasses.field(default_factory=list, repr=False)
     timestamps: list = dataclasses.field(default_factory=list, repr=False)
     techniques: collections.Counter = dataclasses.field(
         default_factory=collections.Counter
