@@ -199,7 +199,7 @@ def BuildParser():
 
     parser = ArgumentParser(
         prog=PROGRAM,
-        description="Find, tag and report NetSupport Manager / NetSupport RAT traces.",
+        description="Find, tag and report NetSupport traces (the remote-access tool and its RAT use).",
     )
     parser.add_argument(
         "-V",

@@ -109,7 +109,14 @@ def ImportGraph():
                 for alias in node.names:
                     candidate = f"{base}.{alias.name}"
                     edges.add(candidate if candidate in modules else base)
-        graph[module] = {edge for edge in edges if edge in modules and edge != module}
+        # A module's own ancestor packages are initialised before it: an
+        # import of one (for __version__, say) is no cycle.
+        ancestors = {module.rsplit(".", n)[0] for n in range(1, module.count(".") + 1)}
+        graph[module] = {
+            edge
+            for edge in edges
+            if edge in modules and edge != module and edge not in ancestors
+        }
     return graph
 
 

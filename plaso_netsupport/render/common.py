@@ -23,9 +23,9 @@ VERDICT_TITLES = {
     "none": "NONE",
 }
 IDENTITY_TITLES = {
-    "client": "NetSupport client",
-    "renamed_client": "NetSupport client, renamed",
-    "vendor": "NetSupport vendor binary",
+    "client": "the client (identified)",
+    "renamed_client": "the client, renamed",
+    "vendor": "a vendor binary, not the client",
     "unidentified": "not identified",
 }
 
