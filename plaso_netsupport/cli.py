@@ -125,8 +125,11 @@ def _Write(output, text):
 
 
 def _Run(command):
+    # psort's progress and its report table go to stderr: stdout carries
+    # only our output (a timeline piped into less or head).
+    sys.stdout.flush()
     try:
-        subprocess.run(command, check=True, stdin=subprocess.DEVNULL)
+        subprocess.run(command, check=True, stdin=subprocess.DEVNULL, stdout=sys.stderr)
     except OSError as exception:
         raise UsageError(
             f"cannot run {command[0]}: {exception.strerror or exception}"
