@@ -253,6 +253,7 @@ def _Fixtures(root):
     paths["rules_empty"] = os.path.join(root, "rules_empty")
     paths["rules_broken"] = os.path.join(root, "rules_broken")
     Write("not_plaso.plaso", "just text\n")
+    Write("damaged.plaso", b"SQLite format 3\x00" + b"\xff" * 4096)
     Write("empty.E01", b"")
     Write("empty.plaso", b"")
     return paths
@@ -437,6 +438,11 @@ BAD_INPUTS = [
         ["no such storage file"],
     ),
     ("report not plaso", ["report", "{not_plaso.plaso}"], ["not a plaso storage file"]),
+    (
+        "report damaged storage",
+        ["report", "{damaged.plaso}"],
+        ["cannot read plaso storage file", "damaged.plaso"],
+    ),
     ("report directory", ["report", "{root}"], ["not a plaso storage file"]),
     (
         "report format disagrees",

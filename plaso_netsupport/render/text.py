@@ -109,6 +109,22 @@ def Render(document, source=""):
     return "\n".join(lines) + "\n"
 
 
+def ShortLabels(labels):
+    """Labels for the compact timeline: without "netsupport" (every line has it),
+    without a technique's parent next to its sub-technique, Sigma rule ids cut
+    to 8 characters. The exact labels are in the report and the CSV/JSONL."""
+    labels = [str(label) for label in labels if label != "netsupport"]
+    parents = {label.rsplit("_", 1)[0] for label in labels if label.count("_") == 2}
+    shown = []
+    for label in labels:
+        if label.startswith("attack_") and label in parents:
+            continue
+        if label.startswith("sigma_") and len(label) > 14:
+            label = label[:14] + "…"
+        shown.append(label)
+    return shown
+
+
 def _Runs(evidence):
     """Groups consecutive entries that differ only in their time description.
 
@@ -142,7 +158,7 @@ def RenderTimeline(document, width=_WIDTH):
     titles = common.SourceTitles(document)
     for entries in _Runs(document.get("evidence") or []):
         first = entries[0]
-        labels = [label for label in first.get("labels") or [] if label != "netsupport"]
+        labels = ShortLabels(first.get("labels") or [])
         identifiers = ",".join(str(entry.get("id")) for entry in entries)
         descriptions = " + ".join(
             dict.fromkeys(str(entry.get("timestamp_desc") or "") for entry in entries)
