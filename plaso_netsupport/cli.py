@@ -230,10 +230,5 @@ def Main(argv=None):
         return 130
 
 
-def Entry():
-    """Console-script entry: exits with Main's status."""
-    sys.exit(Main())
-
-
 if __name__ == "__main__":
     sys.exit(Main())
