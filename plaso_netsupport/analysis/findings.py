@@ -20,6 +20,7 @@ dropped on read, and a non-empty analysis_counter crashes pinfo).
 import json
 
 from plaso_netsupport.analysis.evidence import FormatTime
+from plaso_netsupport.analysis.evidence import WithDrive
 
 SCHEMA = "plaso_netsupport.findings"
 SCHEMA_VERSION = 2
@@ -325,7 +326,7 @@ def InstallationEntry(identifier, installation, evidence, items, techniques, eve
         "activity": _Activity(installation, events),
         "executions": _Executions(installation, evidence),
         "binaries": _Binaries(installation, folder, evidence, items),
-        "kit_files": sorted(kit_files),
+        "kit_files": sorted(WithDrive(path) for path in kit_files),
         "gateways": _Gateways(installation),
         "gateway_security_key": bool(security_key),
         "settings": dict(sorted((settings or {}).items())),
