@@ -11,8 +11,9 @@ Why an analysis report and not analysis result containers
 container types listed in AnalysisTaskMergeHelper._CONTAINER_TYPES
 (multi_process/merge_helpers.py: event tags, reports, warnings and its two
 browser result types) from the plugin's task store into the storage file, so
-a container type of ours would be dropped at the merge; pinfo and psort show
-only those two hard-coded result types. A report is merged, printed by psort
+a container type of ours would be dropped at the merge (tried: a registered
+container type produced in CompileReport left no table in the storage file);
+pinfo and psort show only those two hard-coded result types. A report is merged, printed by psort
 and pinfo, and read back with its text intact (other report attributes are
 dropped on read, and a non-empty analysis_counter crashes pinfo).
 """
