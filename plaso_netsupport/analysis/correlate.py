@@ -81,9 +81,7 @@ class _IdentityRules:
         )
         self.imphashes = frozenset(name.lower() for name in identity["imphashes"])
         self.imports = frozenset(name.lower() for name in identity["client_imports"])
-        self.children = frozenset(
-            name.lower() for name in identity["client_children"]
-        )
+        self.children = frozenset(name.lower() for name in identity["client_children"])
 
     def IsVendor(self, company):
         """Determines if a company name is NetSupport Ltd's."""
@@ -153,7 +151,7 @@ class Correlator:
         self._identity_evidence = collections.defaultdict(set)
         self._identity_items = collections.defaultdict(list)
         self._signers = collections.defaultdict(set)
-        self._display_paths = {}
+        self._evidence_ids = set()
         self.installations = {}
         self.notes = []
 
@@ -391,6 +389,7 @@ class Correlator:
                 evidence.append((item, installation, kinds))
 
         for item, installation, _ in evidence:
+            self._evidence_ids.add(id(item))
             if installation is not None:
                 installation.evidence_items.append(item)
         for installation in self.installations.values():
@@ -424,8 +423,10 @@ class Correlator:
             installation = installation or item.values.get("installation")
             if installation is None:
                 return [], None
-            if item.values["executable"] not in (
-                self._kit_names | installation.renamed_names
+            # A run of a kit file or of any binary of the installation.
+            if item.values["executable"] not in self._kit_names and not any(
+                binary.name.lower() == item.values["executable"]
+                for binary in installation.binaries
             ):
                 return [], None
             kinds.append("execution")
@@ -465,9 +466,25 @@ class Correlator:
                     break
         elif role == "lnk":
             target = self._InstallationOf(item.values["target"])
+            started = item.values.get("target_display") or item.values["target"]
+            proxy = None
+            if target is None:
+                for launched, display in zip(
+                    item.values.get("launched") or [],
+                    item.values.get("launched_display") or [],
+                ):
+                    target = self._InstallationOf(launched)
+                    if target is not None:
+                        proxy = paths.Split(item.values["target"])[1]
+                        started = display
+                        break
             if target is None:
                 return [], None
             installation = target
+            if proxy:
+                target.dropper_steps.append(
+                    (f"shortcut {item.name} starts it through {proxy}", item)
+                )
             if _STARTUP_FOLDER in item.path:
                 kinds.append("autostart")
                 startup_links[item.path] = target
@@ -478,13 +495,13 @@ class Correlator:
                     {
                         "kind": "startup_shortcut",
                         "where": item.display_path or item.path,
-                        "value": item.values["target"],
+                        "value": started,
                         "user_level": item.path.startswith("\\users\\"),
                         "items": [item],
                     }
                 )
             else:
-                kinds.append("kit_file")
+                kinds.append("related_file" if proxy else "kit_file")
         elif role in ("service", "service_install"):
             name = str(
                 item.values.get("service_name") or item.values.get("ServiceName") or ""
@@ -513,9 +530,10 @@ class Correlator:
             installation = self._InstallationByService(item)
         elif role == "registry":
             kinds.append("registry_settings")
-            installation = self.installations.get(
-                item.values.get("install_directory") or ""
-            ) or self._LegitimateInstallation()
+            installation = (
+                self.installations.get(item.values.get("install_directory") or "")
+                or self._LegitimateInstallation()
+            )
         elif role == "config":
             kinds.append("configuration")
             if item.values.get("has_gateway_security_key"):
@@ -643,9 +661,7 @@ class Correlator:
             return False
         if folder in self.installations:
             return True
-        if path.startswith("\\windows\\") and not path.startswith(
-            "\\windows\\temp\\"
-        ):
+        if path.startswith("\\windows\\") and not path.startswith("\\windows\\temp\\"):
             return False
         return bool(self._drop.match(path))
 
@@ -798,20 +814,26 @@ class Correlator:
 
         # Activity on this system versus times the kit carries from elsewhere.
         activity, preserved = [], []
+        creation = {}
         for item in installation.evidence_items:
-            creation = [
-                timestamp
-                for timestamp, description in zip(
-                    item.timestamps, item.timestamp_descriptions
-                )
-                if timestamp and "creation" in description.lower()
-            ]
+            if not item.path or item.data_type.startswith("pe_coff:"):
+                continue
+            for timestamp, description in zip(
+                item.timestamps, item.timestamp_descriptions
+            ):
+                if timestamp and "creation" in description.lower():
+                    creation[item.path] = min(
+                        timestamp, creation.get(item.path, timestamp)
+                    )
+        for item in installation.evidence_items:
             for timestamp, description in zip(
                 item.timestamps, item.timestamp_descriptions
             ):
                 if not timestamp:
                     continue
-                if self._IsPreserved(item, timestamp, description, creation):
+                if self._IsPreserved(
+                    item, timestamp, description, creation.get(item.path)
+                ):
                     preserved.append(timestamp)
                 else:
                     activity.append(timestamp)
@@ -830,20 +852,28 @@ class Correlator:
         PE compile, link and signing times, licence generation times and file
         modification times older than the file's creation here (kept by the
         archive the kit was unpacked from).
+
+        Args:
+          item (Item): item.
+          timestamp (int): one of its timestamps.
+          description (str): that timestamp's description.
+          creation (int|None): earliest creation time of the item's file.
         """
         data_type = item.data_type
         description = description.lower()
-        if data_type.startswith("pe_coff:") or data_type == "netsupport:pe:version_info":
+        if (
+            data_type.startswith("pe_coff:")
+            or data_type == "netsupport:pe:version_info"
+        ):
             return True
         if "link" in description and data_type.startswith("windows:registry:amcache"):
             return True
         if data_type.startswith("netsupport:nsm_lic") and "generat" in description:
             return True
         if (
-            item.role == "file"
-            and "modification" in description
-            and creation
-            and timestamp < min(creation)
+            "modification" in description
+            and creation is not None
+            and timestamp < creation
         ):
             return True
         return False
@@ -855,18 +885,22 @@ class Correlator:
         direction = reason["direction"]
         weight = int(reason.get("weight") or 0) if direction == "suspicious" else 0
         formatted = {
-            key: ", ".join(str(part) for part in value)
-            if isinstance(value, (list, tuple))
-            else value
+            key: (
+                ", ".join(str(part) for part in value)
+                if isinstance(value, (list, tuple))
+                else value
+            )
             for key, value in parameters.items()
         }
         try:
             text = reason["text"].format(**formatted)
         except (KeyError, IndexError, ValueError):
             text = code
-        unique = []
+        unique, seen = [], set()
         for item in items:
-            if not any(item is known for known in unique):
+            # Only tagged items: every supporting item is in the evidence list.
+            if id(item) in self._evidence_ids and id(item) not in seen:
+                seen.add(id(item))
                 unique.append(item)
         return model.Finding(code, direction, weight, dict(parameters), text, unique)
 
@@ -934,7 +968,9 @@ class Correlator:
             else:
                 findings.append(
                     self._Finding(
-                        "user_writable_location", {"folder": folder_display}, folder_items
+                        "user_writable_location",
+                        {"folder": folder_display},
+                        folder_items,
                     )
                 )
         else:
@@ -1034,11 +1070,12 @@ class Correlator:
             chain_items.extend(
                 item
                 for item in installation.parent_items
-                if paths.Split(paths.Normalise(item.values.get("ParentProcessName")))[
-                    1
-                ]
+                if paths.Split(paths.Normalise(item.values.get("ParentProcessName")))[1]
                 == parent
             )
+        for step, item in installation.dropper_steps:
+            chain.append(step)
+            chain_items.append(item)
         for item in installation.script_items:
             match = self._dropper_words.search(item.values["text"])
             if match:
@@ -1052,9 +1089,11 @@ class Correlator:
         campaign = []
         for licensee, serial in installation.licences:
             for abused in self._abused_licences:
-                if abused.get("licensee") and str(abused["licensee"]).lower() == str(
-                    licensee or ""
-                ).lower().strip():
+                if (
+                    abused.get("licensee")
+                    and str(abused["licensee"]).lower()
+                    == str(licensee or "").lower().strip()
+                ):
                     campaign.append(f"licensee {licensee}")
                 elif abused.get("serial") and str(abused["serial"]) == str(serial):
                     campaign.append(f"serial {serial}")
@@ -1110,9 +1149,7 @@ class Correlator:
             or installation.persistence_entries
             or installation.parents
             or installation.script_items
-            or any(
-                item.role == "registry" for item in installation.evidence_items
-            )
+            or any(item.role == "registry" for item in installation.evidence_items)
         )
 
     def Judge(self, today=None):
@@ -1152,7 +1189,11 @@ class Correlator:
             if self._allowlist is not None:
                 entry, expired = self._allowlist.Evaluate(installation, today=today)
                 for expired_entry in expired:
-                    findings.append(self._Finding("allowlist_expired", expired_entry))
+                    finding = self._Finding("allowlist_expired", expired_entry)
+                    findings.append(finding)
+                    note = f"{installation.folder_display}: {finding.text}"
+                    if note not in self.notes:
+                        self.notes.append(note)
                 if entry is not None:
                     installation.verdict = ALLOWLISTED
                     installation.allowlist_entry = entry
