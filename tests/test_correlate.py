@@ -416,6 +416,8 @@ def test_no_installation_from_decoys():
         ("nohakob-cdn.icu:443", "external"),
         ("10.20.0.5:443", "internal"),
         ("192.168.1.10", "internal"),
+        ("203.0.113.77:443", "external"),
+        ("172.32.0.1", "external"),
         ("nsmgw:443", "internal"),
         ("nsm.corp.local:443", "internal"),
         ("geo.netsupportsoftware.com:443", "vendor"),

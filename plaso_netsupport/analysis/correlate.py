@@ -54,6 +54,10 @@ _CLIENT_EVIDENCE = frozenset(
         "starts_remcmdstub",
     ]
 )
+_INTERNAL_NETWORKS = [
+    ipaddress.ip_network(network)
+    for network in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+]
 _VENDOR_EVIDENCE = frozenset(["pe_version_info_vendor", "amcache_vendor"])
 _OWN_FILE_EVIDENCE = frozenset(
     ["pe_version_info", "imphash", "pe_import_pcicl32", "amcache"]
@@ -142,6 +146,7 @@ class Correlator:
             name.lower() for name in data.get("internal_gateway_suffixes") or []
         )
         self._abused_licences = data.get("abused_licences") or []
+        self._dropper_extensions = frozenset(data.get("dropper_file_extensions") or [])
         self._reasons = data["verdict_reasons"]
         self._threshold = int(data.get("verdict_threshold", 3))
         self._merge_microseconds = int(data.get("execution_merge_seconds", 10)) * (
@@ -411,6 +416,12 @@ class Correlator:
                 installation = self._InstallationBelowVendorFolder(item)
             if installation is None:
                 return None, None
+            if item.name.rpartition(".")[2] in self._dropper_extensions:
+                # A script next to the kit is its dropper, not NetSupport.
+                kinds.append(
+                    "file_deletion" if item.values.get("deleted") else "related_file"
+                )
+                return kinds, installation
             kinds.append("kit_file")
             if role != "usn" and item.folder == installation.folder:
                 installation.files.add(item.name)
@@ -686,7 +697,7 @@ class Correlator:
 
     def _LegitimateInstallation(self):
         for folder, installation in self.installations.items():
-            if self._legitimate.match(folder):
+            if self._legitimate.match(folder + "\\"):
                 return installation
         return None
 
@@ -826,6 +837,10 @@ class Correlator:
                         timestamp, creation.get(item.path, timestamp)
                     )
         for item in installation.evidence_items:
+            if item.path and (installation.folder + "\\").startswith(item.path + "\\"):
+                # The kit folder's own entry (or a vendor folder above it)
+                # may be older than the kit: %TEMP%, a reused folder.
+                continue
             for timestamp, description in zip(
                 item.timestamps, item.timestamp_descriptions
             ):
@@ -921,7 +936,13 @@ class Correlator:
         except ValueError:
             address = None
         if address is not None:
-            if address.is_private or address.is_loopback or address.is_link_local:
+            # Only the ranges an organisation uses inside (RFC 1918, RFC 4193,
+            # loopback, link-local); documentation ranges stand for public ones.
+            if (
+                address.is_loopback
+                or address.is_link_local
+                or any(address in network for network in _INTERNAL_NETWORKS)
+            ):
                 return "internal"
             return "external"
         if "." not in host or host.endswith(self._internal_suffixes):
@@ -944,7 +965,7 @@ class Correlator:
             for item in installation.evidence_items
             if item.path == folder or item.role == "config"
         ][:1]
-        if self._legitimate.match(folder):
+        if self._legitimate.match(folder + "\\"):
             findings.append(
                 self._Finding(
                     "program_files_location", {"folder": folder_display}, folder_items
@@ -956,7 +977,7 @@ class Correlator:
                         "user_autostart", {"autostart": autostart_text}, autostart_items
                     )
                 )
-        elif self._drop.match(folder):
+        elif self._drop.match(folder + "\\"):
             if user_autostart:
                 findings.append(
                     self._Finding(
