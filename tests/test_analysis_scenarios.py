@@ -1,129 +1,99 @@
 """The netsupport analysis on every forge scenario, against its ground truth.
 
-For each test_data/scenarios/NAME.truth.yaml: log2timeline (default,
-multi-process) on NAME.E01, psort --analysis netsupport, then every selector
-of the ground truth is checked against psort -o json_line output.
+For each test_data/scenarios/NAME.truth.yaml: log2timeline (single process,
+tests/scenario_cache.py) on NAME.E01, psort --analysis netsupport, then the
+truth is checked against psort -o json_line output and the stored report
+(tests/eval.py holds the truth format and the matching rules; `make eval`
+prints the same checks as a table).
 """
 
-import datetime
-import os
-import subprocess
-import sys
-
 import pytest
-import yaml
 
+from tests import eval as truth_eval
 from tests import scenario_cache
 
 pytestmark = pytest.mark.e2e
 
 
-def _TruthFiles():
-    names = []
-    for name in scenario_cache.Scenarios():
-        path = os.path.join(scenario_cache.SCENARIOS_DIRECTORY, f"{name}.truth.yaml")
-        if os.path.exists(path):
-            names.append(name)
-    return names
-
-
-def _Truth(name):
-    path = os.path.join(scenario_cache.SCENARIOS_DIRECTORY, f"{name}.truth.yaml")
-    with open(path, "r", encoding="utf-8") as file_object:
-        return yaml.safe_load(file_object)
-
-
-def _Labels(record):
-    tag = record.get("tag") or {}
-    return tag.get("labels", []) if isinstance(tag, dict) else list(tag)
-
-
-def _Time(record):
-    moment = datetime.datetime(1970, 1, 1) + datetime.timedelta(
-        microseconds=record["timestamp"]
+def _Result(name):
+    storage, records = scenario_cache.Analysed(name)
+    document = truth_eval.Report(storage)
+    return truth_eval.Evaluate(
+        truth_eval.LoadTruth(name), records, document.get("installations") or []
     )
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _Matches(record, select):
-    if "data_type" in select and record.get("data_type") != select["data_type"]:
-        return False
-    if "timestamp" in select and _Time(record) != str(select["timestamp"])[:19]:
-        return False
-    for field, substring in (select.get("contains") or {}).items():
-        value = record.get(field)
-        if value is None or str(substring).lower() not in str(value).lower():
-            return False
-    return True
+def _Failures(result, kind):
+    if kind == "labels":
+        return [
+            failure
+            for failure in result["failures"]
+            if not failure.startswith(("false tag:", "installation "))
+        ]
+    if kind == "false_tags":
+        return [failure for failure in result["failures"] if failure.startswith("false tag:")]
+    return [failure for failure in result["failures"] if failure.startswith("installation ")]
 
 
-def _Report(storage):
-    output = subprocess.run(
-        [sys.executable, "-m", "plaso_netsupport.show_report", storage, "--json"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    import json  # pylint: disable=import-outside-toplevel
-
-    return json.loads(output)
-
-
-@pytest.mark.parametrize("name", _TruthFiles())
+@pytest.mark.parametrize("name", truth_eval.TruthScenarios())
 def test_expected_events_tagged(name):
-    """Every expected event carries every expected label."""
-    _, records = scenario_cache.Analysed(name)
-    failures = []
-    for entry in _Truth(name).get("tagged") or []:
-        matched = [record for record in records if _Matches(record, entry["select"])]
-        if len(matched) < entry.get("min", 1):
-            failures.append(f"{entry['name']}: {len(matched)} events match")
-            continue
-        for record in matched:
-            missing = set(entry.get("labels") or []) - set(_Labels(record))
-            if missing:
-                failures.append(
-                    f"{entry['name']}: {record['data_type']} at {_Time(record)} "
-                    f"lacks {sorted(missing)}"
-                )
-                break
+    """Every expected event exists (count/min) and carries exactly its labels."""
+    failures = _Failures(_Result(name), "labels")
     assert not failures, "\n".join(failures)
 
 
-@pytest.mark.parametrize("name", _TruthFiles())
+@pytest.mark.parametrize("name", truth_eval.TruthScenarios())
 def test_no_event_tagged_outside_truth(name):
-    """No event outside the ground truth carries netsupport."""
-    _, records = scenario_cache.Analysed(name)
-    truth = _Truth(name)
-    selectors = [entry["select"] for entry in truth.get("tagged") or []]
-    unexpected = [
-        f"{record['data_type']} {_Time(record)} "
-        f"{record.get('filename') or record.get('key_path') or record.get('display_name')}"
-        for record in records
-        if "netsupport" in _Labels(record)
-        and not any(_Matches(record, select) for select in selectors)
-    ]
-    assert not unexpected, "\n".join(unexpected[:30])
-    forbidden = []
-    for entry in truth.get("untagged") or []:
-        for record in records:
-            if _Matches(record, entry["select"]) and "netsupport" in _Labels(record):
-                forbidden.append(
-                    f"{entry['name']}: {record['data_type']} {_Time(record)}"
-                )
-    assert not forbidden, "\n".join(forbidden[:30])
+    """No event outside the ground truth carries any label."""
+    failures = _Failures(_Result(name), "false_tags")
+    assert not failures, "\n".join(failures)
 
 
-@pytest.mark.parametrize("name", _TruthFiles())
+@pytest.mark.parametrize("name", truth_eval.TruthScenarios())
 def test_verdicts(name):
-    """The report judges each installation as the ground truth says."""
-    storage, _ = scenario_cache.Analysed(name)
-    document = _Report(storage)
-    verdicts = {
-        entry["folder"].lower(): entry["verdict"] for entry in document["installations"]
+    """The report lists exactly the truth's installations, with its verdicts."""
+    failures = _Failures(_Result(name), "verdicts")
+    assert not failures, "\n".join(failures)
+
+
+def test_truth_format_rejects_misplaced_min(tmp_path, monkeypatch):
+    """count/min inside a selector (the old, silently ignored form) is an error."""
+    monkeypatch.setattr(scenario_cache, "SCENARIOS_DIRECTORY", str(tmp_path))
+    (tmp_path / "x.truth.yaml").write_text(
+        "scenario: x\ntagged:\n  - name: a\n    select: {data_type: 'fs:stat', min: 4}\n"
+        "    labels: [netsupport]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ValueError, match="count/min belong to the entry"):
+        truth_eval.LoadTruth("x")
+
+
+def test_evaluate_counts_exact_labels_and_false_tags():
+    """Evaluate: first matching entry decides; extra labels and stray tags fail."""
+    truth = {
+        "tagged": [
+            {"name": "renamed", "select": {"contains": {"filename": "svc.exe"}},
+             "labels": ["netsupport", "attack_t1036", "attack_t1036_003"]},
+            {"name": "kit", "select": {"contains": {"filename": "\\Kit\\"}},
+             "count": 2, "labels": ["netsupport"]},
+        ],
+        "installations": [{"folder": "\\Kit", "verdict": "suspicious"}],
     }
-    expected = {
-        entry["folder"].lower(): entry["verdict"]
-        for entry in _Truth(name).get("installations") or []
-    }
-    assert verdicts == expected
+
+    def record(filename, labels):
+        return {"data_type": "fs:stat", "timestamp": 0, "filename": filename,
+                "tag": {"labels": labels}}
+
+    records = [
+        record("\\Kit\\svc.exe", ["netsupport", "attack_t1036", "attack_t1036_003"]),
+        record("\\Kit\\a.dll", ["netsupport", "attack_t1070", "attack_t1070_004"]),
+        record("\\Windows\\explorer.exe", ["netsupport"]),
+        record("\\Windows\\notepad.exe", []),
+    ]
+    result = truth_eval.Evaluate(truth, records, [{"folder": "\\kit", "verdict": "sanctioned"}])
+    assert (result["expected"], result["tagged"], result["exact"]) == (2, 2, 1)
+    assert len(result["false_tags"]) == 1
+    assert result["verdicts"] == [("suspicious", "sanctioned")]
+    text = "\n".join(result["failures"])
+    assert "kit: 1 events match, want 2" in text
+    assert "has extra ['attack_t1070', 'attack_t1070_004']" in text

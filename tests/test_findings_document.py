@@ -93,6 +93,16 @@ def test_coverage_counts_sources_by_data_type_hive_and_log():
             ),
             "evtx_powershell",
         ),
+        # A log archived when cleared or full is still that log.
+        (
+            (
+                "windows:evtx:record",
+                9,
+                "/Windows/System32/winevt/Logs/"
+                "Archive-Security-2026-03-10-10-19-30-412.evtx",
+            ),
+            "evtx_security",
+        ),
         # A log the coverage does not list, and a data type of no source.
         (("windows:evtx:record", 9, "/Logs/Application.evtx"), None),
         (("text:syslog:line", 0), None),
@@ -109,7 +119,7 @@ def test_coverage_counts_sources_by_data_type_hive_and_log():
         "registry_software": 0,
         "registry_ntuser": 1,
         "amcache": 1,
-        "evtx_security": 1,
+        "evtx_security": 2,
         "evtx_system": 0,
         "evtx_powershell": 1,
         "evtx_sysmon": 0,

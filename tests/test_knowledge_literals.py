@@ -35,10 +35,14 @@ ALLOWED = {
     ("cli.py", "NetSupport Manager"): "the command's help text",
     # Windows event layouts for EVTX field extraction (field names by
     # position): general Windows knowledge, not NetSupport indicators.
+    # (sigma/fields.py becomes evtx.py on branch sigma.)
     **{
-        ("sigma/fields.py", str(identifier)): "EVTX field layouts"
+        (module, str(identifier)): "EVTX field layouts"
+        for module in ("sigma/fields.py", "evtx.py")
         for identifier in (104, 1102, 4104, 4688, 4697, 7035, 7036, 7040, 7045)
     },
+    # The description text of our artifact definition (branch fast).
+    ("collection/artifact_definitions.py", "NetSupport Ltd"): "artifact description",
     # Sigma logsource tables (category -> event IDs); issue 13 item 5 moves
     # them to pySigma's pipelines (branch sigma).
     ("sigma/engine.py", "4688"): "Sigma logsource table",

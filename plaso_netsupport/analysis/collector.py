@@ -59,6 +59,12 @@ _EVTX_IDENTIFIERS = {
 # Script blocks are at most 32 KiB of text per record on Windows.
 _MAXIMUM_SCRIPT_SIZE = 256 * 1024
 
+# Program paths in a shortcut's arguments ("/c start C:\\x\\a.exe").
+_LAUNCHED_PATH = re.compile(
+    r"(?:[a-z]:|%[a-z_]+%)\\[^\"'|&<>/\r\n]*?\.(?:exe|bat|cmd|vbs|js|ps1)\b",
+    re.IGNORECASE,
+)
+
 # Logon sessions that never end (SYSTEM, and "no session").
 _PERMANENT_LOGON_IDS = frozenset(["", "0x0", "0x3e7", "0x3e4", "0x3e5"])
 
@@ -445,9 +451,7 @@ class Collector:
         if not path or (not self._FileCandidate(path) and "netsupport" not in identity):
             return None
         values["identity"] = identity
-        return Item(
-            "execution_trace", event_data.data_type, path, values, "", raw_path
-        )
+        return Item("execution_trace", event_data.data_type, path, values, "", raw_path)
 
     def _UserAssist(self, event_data, event_data_stream):
         value_name = getattr(event_data, "value_name", None) or ""
@@ -484,7 +488,8 @@ class Collector:
         )
 
     def _Service(self, event_data, event_data_stream):
-        name = (getattr(event_data, "name", None) or "").lower()
+        service_name = getattr(event_data, "name", None) or ""
+        name = service_name.lower()
         image = paths.ExecutableOfCommand(getattr(event_data, "image_path", None))
         display_name = next(
             (
@@ -505,7 +510,7 @@ class Collector:
             event_data.data_type,
             image,
             {
-                "service_name": name,
+                "service_name": service_name,
                 "display_name": display_name,
                 "key_path": getattr(event_data, "key_path", ""),
             },
@@ -560,18 +565,40 @@ class Collector:
         )
 
     def _Link(self, event_data, event_data_stream):
-        target = paths.Normalise(
-            getattr(event_data, "local_path", None)
-            or getattr(event_data, "link_target", None)
+        raw_target = getattr(event_data, "local_path", None) or getattr(
+            event_data, "link_target", None
         )
-        location = paths.Normalise(_StreamLocation(event_data_stream))
-        if not target or _IsSystemPath(target):
+        target = paths.Normalise(raw_target)
+        raw_location = _StreamLocation(event_data_stream)
+        location = paths.Normalise(raw_location)
+        arguments = str(getattr(event_data, "command_line_arguments", None) or "")
+        arguments = arguments[:_MAXIMUM_SCRIPT_SIZE]
+        # A shortcut that proxies the start of a program through a system
+        # binary (explorer.exe, cmd.exe, forfiles.exe ...): the program it
+        # starts is in the arguments.
+        launched_display = [
+            paths.Display(path, default_drive="")
+            for path in _LAUNCHED_PATH.findall(arguments)
+            if not _IsSystemPath(paths.Normalise(path))
+        ]
+        launched = [paths.Normalise(path) for path in launched_display]
+        if not target:
+            return None
+        if _IsSystemPath(target) and not launched:
             return None
         return Item(
             "lnk",
             event_data.data_type,
             location,
-            {"target": target},
+            {
+                "target": target,
+                "target_display": paths.Display(raw_target, default_drive=""),
+                "arguments": arguments,
+                "launched": launched,
+                "launched_display": launched_display,
+            },
+            "",
+            raw_location,
         )
 
     # NetSupport's own files, from our parsers.

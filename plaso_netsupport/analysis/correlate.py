@@ -54,6 +54,10 @@ _CLIENT_EVIDENCE = frozenset(
         "starts_remcmdstub",
     ]
 )
+_INTERNAL_NETWORKS = [
+    ipaddress.ip_network(network)
+    for network in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+]
 _VENDOR_EVIDENCE = frozenset(["pe_version_info_vendor", "amcache_vendor"])
 _OWN_FILE_EVIDENCE = frozenset(
     ["pe_version_info", "imphash", "pe_import_pcicl32", "amcache"]
@@ -81,9 +85,7 @@ class _IdentityRules:
         )
         self.imphashes = frozenset(name.lower() for name in identity["imphashes"])
         self.imports = frozenset(name.lower() for name in identity["client_imports"])
-        self.children = frozenset(
-            name.lower() for name in identity["client_children"]
-        )
+        self.children = frozenset(name.lower() for name in identity["client_children"])
 
     def IsVendor(self, company):
         """Determines if a company name is NetSupport Ltd's."""
@@ -144,6 +146,7 @@ class Correlator:
             name.lower() for name in data.get("internal_gateway_suffixes") or []
         )
         self._abused_licences = data.get("abused_licences") or []
+        self._dropper_extensions = frozenset(data.get("dropper_file_extensions") or [])
         self._reasons = data["verdict_reasons"]
         self._threshold = int(data.get("verdict_threshold", 3))
         self._merge_microseconds = int(data.get("execution_merge_seconds", 10)) * (
@@ -153,7 +156,7 @@ class Correlator:
         self._identity_evidence = collections.defaultdict(set)
         self._identity_items = collections.defaultdict(list)
         self._signers = collections.defaultdict(set)
-        self._display_paths = {}
+        self._evidence_ids = set()
         self.installations = {}
         self.notes = []
 
@@ -391,6 +394,7 @@ class Correlator:
                 evidence.append((item, installation, kinds))
 
         for item, installation, _ in evidence:
+            self._evidence_ids.add(id(item))
             if installation is not None:
                 installation.evidence_items.append(item)
         for installation in self.installations.values():
@@ -412,6 +416,12 @@ class Correlator:
                 installation = self._InstallationBelowVendorFolder(item)
             if installation is None:
                 return None, None
+            if item.name.rpartition(".")[2] in self._dropper_extensions:
+                # A script next to the kit is its dropper, not NetSupport.
+                kinds.append(
+                    "file_deletion" if item.values.get("deleted") else "related_file"
+                )
+                return kinds, installation
             kinds.append("kit_file")
             if role != "usn" and item.folder == installation.folder:
                 installation.files.add(item.name)
@@ -424,8 +434,10 @@ class Correlator:
             installation = installation or item.values.get("installation")
             if installation is None:
                 return [], None
-            if item.values["executable"] not in (
-                self._kit_names | installation.renamed_names
+            # A run of a kit file or of any binary of the installation.
+            if item.values["executable"] not in self._kit_names and not any(
+                binary.name.lower() == item.values["executable"]
+                for binary in installation.binaries
             ):
                 return [], None
             kinds.append("execution")
@@ -465,9 +477,25 @@ class Correlator:
                     break
         elif role == "lnk":
             target = self._InstallationOf(item.values["target"])
+            started = item.values.get("target_display") or item.values["target"]
+            proxy = None
+            if target is None:
+                for launched, display in zip(
+                    item.values.get("launched") or [],
+                    item.values.get("launched_display") or [],
+                ):
+                    target = self._InstallationOf(launched)
+                    if target is not None:
+                        proxy = paths.Split(item.values["target"])[1]
+                        started = display
+                        break
             if target is None:
                 return [], None
             installation = target
+            if proxy:
+                target.dropper_steps.append(
+                    (f"shortcut {item.name} starts it through {proxy}", item)
+                )
             if _STARTUP_FOLDER in item.path:
                 kinds.append("autostart")
                 startup_links[item.path] = target
@@ -478,13 +506,13 @@ class Correlator:
                     {
                         "kind": "startup_shortcut",
                         "where": item.display_path or item.path,
-                        "value": item.values["target"],
+                        "value": started,
                         "user_level": item.path.startswith("\\users\\"),
                         "items": [item],
                     }
                 )
             else:
-                kinds.append("kit_file")
+                kinds.append("related_file" if proxy else "kit_file")
         elif role in ("service", "service_install"):
             name = str(
                 item.values.get("service_name") or item.values.get("ServiceName") or ""
@@ -513,9 +541,10 @@ class Correlator:
             installation = self._InstallationByService(item)
         elif role == "registry":
             kinds.append("registry_settings")
-            installation = self.installations.get(
-                item.values.get("install_directory") or ""
-            ) or self._LegitimateInstallation()
+            installation = (
+                self.installations.get(item.values.get("install_directory") or "")
+                or self._LegitimateInstallation()
+            )
         elif role == "config":
             kinds.append("configuration")
             if item.values.get("has_gateway_security_key"):
@@ -643,9 +672,7 @@ class Correlator:
             return False
         if folder in self.installations:
             return True
-        if path.startswith("\\windows\\") and not path.startswith(
-            "\\windows\\temp\\"
-        ):
+        if path.startswith("\\windows\\") and not path.startswith("\\windows\\temp\\"):
             return False
         return bool(self._drop.match(path))
 
@@ -670,7 +697,7 @@ class Correlator:
 
     def _LegitimateInstallation(self):
         for folder, installation in self.installations.items():
-            if self._legitimate.match(folder):
+            if self._legitimate.match(folder + "\\"):
                 return installation
         return None
 
@@ -798,20 +825,30 @@ class Correlator:
 
         # Activity on this system versus times the kit carries from elsewhere.
         activity, preserved = [], []
+        creation = {}
         for item in installation.evidence_items:
-            creation = [
-                timestamp
-                for timestamp, description in zip(
-                    item.timestamps, item.timestamp_descriptions
-                )
-                if timestamp and "creation" in description.lower()
-            ]
+            if not item.path or item.data_type.startswith("pe_coff:"):
+                continue
+            for timestamp, description in zip(
+                item.timestamps, item.timestamp_descriptions
+            ):
+                if timestamp and "creation" in description.lower():
+                    creation[item.path] = min(
+                        timestamp, creation.get(item.path, timestamp)
+                    )
+        for item in installation.evidence_items:
+            if item.path and (installation.folder + "\\").startswith(item.path + "\\"):
+                # The kit folder's own entry (or a vendor folder above it)
+                # may be older than the kit: %TEMP%, a reused folder.
+                continue
             for timestamp, description in zip(
                 item.timestamps, item.timestamp_descriptions
             ):
                 if not timestamp:
                     continue
-                if self._IsPreserved(item, timestamp, description, creation):
+                if self._IsPreserved(
+                    item, timestamp, description, creation.get(item.path)
+                ):
                     preserved.append(timestamp)
                 else:
                     activity.append(timestamp)
@@ -830,20 +867,28 @@ class Correlator:
         PE compile, link and signing times, licence generation times and file
         modification times older than the file's creation here (kept by the
         archive the kit was unpacked from).
+
+        Args:
+          item (Item): item.
+          timestamp (int): one of its timestamps.
+          description (str): that timestamp's description.
+          creation (int|None): earliest creation time of the item's file.
         """
         data_type = item.data_type
         description = description.lower()
-        if data_type.startswith("pe_coff:") or data_type == "netsupport:pe:version_info":
+        if (
+            data_type.startswith("pe_coff:")
+            or data_type == "netsupport:pe:version_info"
+        ):
             return True
         if "link" in description and data_type.startswith("windows:registry:amcache"):
             return True
         if data_type.startswith("netsupport:nsm_lic") and "generat" in description:
             return True
         if (
-            item.role == "file"
-            and "modification" in description
-            and creation
-            and timestamp < min(creation)
+            "modification" in description
+            and creation is not None
+            and timestamp < creation
         ):
             return True
         return False
@@ -855,18 +900,22 @@ class Correlator:
         direction = reason["direction"]
         weight = int(reason.get("weight") or 0) if direction == "suspicious" else 0
         formatted = {
-            key: ", ".join(str(part) for part in value)
-            if isinstance(value, (list, tuple))
-            else value
+            key: (
+                ", ".join(str(part) for part in value)
+                if isinstance(value, (list, tuple))
+                else value
+            )
             for key, value in parameters.items()
         }
         try:
             text = reason["text"].format(**formatted)
         except (KeyError, IndexError, ValueError):
             text = code
-        unique = []
+        unique, seen = [], set()
         for item in items:
-            if not any(item is known for known in unique):
+            # Only tagged items: every supporting item is in the evidence list.
+            if id(item) in self._evidence_ids and id(item) not in seen:
+                seen.add(id(item))
                 unique.append(item)
         return model.Finding(code, direction, weight, dict(parameters), text, unique)
 
@@ -887,7 +936,13 @@ class Correlator:
         except ValueError:
             address = None
         if address is not None:
-            if address.is_private or address.is_loopback or address.is_link_local:
+            # Only the ranges an organisation uses inside (RFC 1918, RFC 4193,
+            # loopback, link-local); documentation ranges stand for public ones.
+            if (
+                address.is_loopback
+                or address.is_link_local
+                or any(address in network for network in _INTERNAL_NETWORKS)
+            ):
                 return "internal"
             return "external"
         if "." not in host or host.endswith(self._internal_suffixes):
@@ -910,7 +965,7 @@ class Correlator:
             for item in installation.evidence_items
             if item.path == folder or item.role == "config"
         ][:1]
-        if self._legitimate.match(folder):
+        if self._legitimate.match(folder + "\\"):
             findings.append(
                 self._Finding(
                     "program_files_location", {"folder": folder_display}, folder_items
@@ -922,7 +977,7 @@ class Correlator:
                         "user_autostart", {"autostart": autostart_text}, autostart_items
                     )
                 )
-        elif self._drop.match(folder):
+        elif self._drop.match(folder + "\\"):
             if user_autostart:
                 findings.append(
                     self._Finding(
@@ -934,7 +989,9 @@ class Correlator:
             else:
                 findings.append(
                     self._Finding(
-                        "user_writable_location", {"folder": folder_display}, folder_items
+                        "user_writable_location",
+                        {"folder": folder_display},
+                        folder_items,
                     )
                 )
         else:
@@ -1034,11 +1091,12 @@ class Correlator:
             chain_items.extend(
                 item
                 for item in installation.parent_items
-                if paths.Split(paths.Normalise(item.values.get("ParentProcessName")))[
-                    1
-                ]
+                if paths.Split(paths.Normalise(item.values.get("ParentProcessName")))[1]
                 == parent
             )
+        for step, item in installation.dropper_steps:
+            chain.append(step)
+            chain_items.append(item)
         for item in installation.script_items:
             match = self._dropper_words.search(item.values["text"])
             if match:
@@ -1052,9 +1110,11 @@ class Correlator:
         campaign = []
         for licensee, serial in installation.licences:
             for abused in self._abused_licences:
-                if abused.get("licensee") and str(abused["licensee"]).lower() == str(
-                    licensee or ""
-                ).lower().strip():
+                if (
+                    abused.get("licensee")
+                    and str(abused["licensee"]).lower()
+                    == str(licensee or "").lower().strip()
+                ):
                     campaign.append(f"licensee {licensee}")
                 elif abused.get("serial") and str(abused["serial"]) == str(serial):
                     campaign.append(f"serial {serial}")
@@ -1110,9 +1170,7 @@ class Correlator:
             or installation.persistence_entries
             or installation.parents
             or installation.script_items
-            or any(
-                item.role == "registry" for item in installation.evidence_items
-            )
+            or any(item.role == "registry" for item in installation.evidence_items)
         )
 
     def Judge(self, today=None):
@@ -1152,7 +1210,11 @@ class Correlator:
             if self._allowlist is not None:
                 entry, expired = self._allowlist.Evaluate(installation, today=today)
                 for expired_entry in expired:
-                    findings.append(self._Finding("allowlist_expired", expired_entry))
+                    finding = self._Finding("allowlist_expired", expired_entry)
+                    findings.append(finding)
+                    note = f"{installation.folder_display}: {finding.text}"
+                    if note not in self.notes:
+                        self.notes.append(note)
                 if entry is not None:
                     installation.verdict = ALLOWLISTED
                     installation.allowlist_entry = entry

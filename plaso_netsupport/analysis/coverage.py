@@ -12,11 +12,14 @@ The sources, their titles and what their absence hides are data: section
 coverage_sources of knowledge/netsupport.yaml.
 """
 
+import re
+
 # Resolvers for data types whose source depends on the file they come from.
 _BY_HIVE = "hive"
 _BY_LOG = "log"
 
 _EVTX_DATA_TYPE = "windows:evtx:record"
+_ARCHIVED_LOG = re.compile(r"^archive-(.+)-\d{4}(?:-\d+){6}\.evtx$")
 _REGISTRY_PARSER = "winreg"
 
 
@@ -63,6 +66,18 @@ class CoverageCounter:
             return _BY_HIVE
         return None
 
+    def _LogSource(self, file_name):
+        """Returns the source of an event log not seen before, or None.
+
+        Windows names a log archived when full ("archive the log when full")
+        or at clearing Archive-<log>-<date and time>.evtx, such as
+        Archive-Security-2026-03-10-10-19-30-412.evtx.
+        """
+        match = _ARCHIVED_LOG.match(file_name)
+        if match:
+            return self._by_log.get(f"{match.group(1)}.evtx")
+        return None
+
     def Count(self, event, event_data, event_data_stream):
         """Counts one event.
 
@@ -93,7 +108,11 @@ class CoverageCounter:
         if source is _BY_HIVE:
             source = self._by_hive.get(_FileName(event_data_stream))
         elif source is _BY_LOG:
-            source = self._by_log.get(_FileName(event_data_stream))
+            file_name = _FileName(event_data_stream)
+            try:
+                source = self._by_log[file_name]
+            except KeyError:
+                source = self._by_log[file_name] = self._LogSource(file_name)
         if source is not None:
             self.counts[source] += 1
         return source

@@ -29,6 +29,18 @@ def FormatTime(timestamp):
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def WithDrive(path):
+    """Returns a volume-relative path with the system volume's drive letter.
+
+    As the correlator shows installation folders: a path without a drive is
+    shown on C: ("\\Users\\..." -> "C:\\Users\\..."); "\\?\\name" (a file
+    whose folder is unknown) stays as it is.
+    """
+    if path and path.startswith("\\") and not path.startswith("\\?"):
+        return "C:" + path
+    return path
+
+
 def DisplayPath(item):
     """Returns the path of an item as shown on the evidence, if known.
 
@@ -38,8 +50,8 @@ def DisplayPath(item):
     for name in ("display_path", "original_path"):
         value = getattr(item, name, None)
         if value:
-            return value
-    return item.path
+            return WithDrive(value)
+    return WithDrive(item.path)
 
 
 def _Shorten(text, length=MAXIMUM_SUMMARY_LENGTH):
@@ -131,6 +143,8 @@ def Summary(item):
         text = f"{path} -> {values.get('target') or ''}"
     elif role == "config":
         gateway = values.get("gateway")
+        if gateway and values.get("gateway_port"):
+            gateway = f"{gateway}:{values['gateway_port']}"
         text = _Join(path, f"gateway {gateway}" if gateway else "")
     elif role == "licence":
         text = _Join(

@@ -11,8 +11,9 @@ Why an analysis report and not analysis result containers
 container types listed in AnalysisTaskMergeHelper._CONTAINER_TYPES
 (multi_process/merge_helpers.py: event tags, reports, warnings and its two
 browser result types) from the plugin's task store into the storage file, so
-a container type of ours would be dropped at the merge; pinfo and psort show
-only those two hard-coded result types. A report is merged, printed by psort
+a container type of ours would be dropped at the merge (tried: a registered
+container type produced in CompileReport left no table in the storage file);
+pinfo and psort show only those two hard-coded result types. A report is merged, printed by psort
 and pinfo, and read back with its text intact (other report attributes are
 dropped on read, and a non-empty analysis_counter crashes pinfo).
 """
@@ -20,6 +21,7 @@ dropped on read, and a non-empty analysis_counter crashes pinfo).
 import json
 
 from plaso_netsupport.analysis.evidence import FormatTime
+from plaso_netsupport.analysis.evidence import WithDrive
 
 SCHEMA = "plaso_netsupport.findings"
 SCHEMA_VERSION = 2
@@ -325,7 +327,7 @@ def InstallationEntry(identifier, installation, evidence, items, techniques, eve
         "activity": _Activity(installation, events),
         "executions": _Executions(installation, evidence),
         "binaries": _Binaries(installation, folder, evidence, items),
-        "kit_files": sorted(kit_files),
+        "kit_files": sorted(WithDrive(path) for path in kit_files),
         "gateways": _Gateways(installation),
         "gateway_security_key": bool(security_key),
         "settings": dict(sorted((settings or {}).items())),

@@ -174,6 +174,9 @@ class Installation:
       licence_items (list[Item]): its parsed licences (NSM.LIC).
       service_items (list[Item]): service keys and installs that run it.
       parent_items (list[Item]): 4688 records of its binaries with a parent.
+      dropper_steps (list[tuple[str, Item]]): other steps of a delivery or
+          proxy-launch chain: shortcuts that start its binaries through a
+          system binary (explorer.exe, cmd.exe, forfiles.exe ...).
       evidence_items (list[Item]): every item tagged as its evidence.
       timestamps (list[int]): every timestamp of its evidence (legacy).
       techniques (Counter): ATT&CK technique -> number of tagged events
@@ -214,6 +217,7 @@ class Installation:
     licence_items: list = dataclasses.field(default_factory=list, repr=False)
     service_items: list = dataclasses.field(default_factory=list, repr=False)
     parent_items: list = dataclasses.field(default_factory=list, repr=False)
+    dropper_steps: list = dataclasses.field(default_factory=list, repr=False)
     evidence_items: list = dataclasses.field(default_factory=list, repr=False)
     timestamps: list = dataclasses.field(default_factory=list, repr=False)
     techniques: collections.Counter = dataclasses.field(

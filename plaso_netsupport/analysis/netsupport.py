@@ -220,6 +220,13 @@ class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
                         ] += number_of_events
             if identifier:
                 installation_events[identifier] += number_of_events
+                # The model's own counters (analysis/model.py).
+                installation.event_count += number_of_events
+                for label in labels:
+                    if label.startswith("attack_"):
+                        installation.techniques[
+                            findings.TechniqueOfLabel(label)
+                        ] += number_of_events
             for event_identifier in item.event_identifiers:
                 event_tag = events.EventTag()
                 event_tag.SetEventIdentifier(event_identifier)
