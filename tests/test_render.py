@@ -15,11 +15,13 @@ import re
 import pytest
 
 from plaso_netsupport import render
+from plaso_netsupport import storage
 from plaso_netsupport.render import chart
 from plaso_netsupport.render import html_report
 from plaso_netsupport.render import markdown
 from plaso_netsupport.render import navigator
 from plaso_netsupport.render import text
+from tests import scenario_cache
 from tests.test_html_report import (
     IMG,
     SCRIPT,
@@ -317,3 +319,37 @@ def test_render_dispatch_and_extensions(document):
     assert render.FormatOfPath("x.pdf") is None
     with pytest.raises(ValueError):
         render.Render(document, "pdf")
+
+
+# Every bundled scenario, rendered from its real findings document.
+
+
+@pytest.mark.slow
+@pytest.mark.e2e
+@pytest.mark.parametrize("scenario", scenario_cache.Scenarios())
+def test_every_scenario_renders(scenario):
+    """The document of each bundled image renders in every format, inert and linked.
+
+    The extraction and analysis are scenario_cache's, shared with the analysis
+    and findings tests of the same session; rendering takes well under a second.
+    """
+    storage_file, _ = scenario_cache.Analysed(scenario)
+    document = storage.ReadDocument(storage_file)
+    output = html_report.Render(document, source=scenario)
+    AssertInert(output)
+    AssertAnchorsResolve(output)
+    assert output.index('id="coverage"') < output.index('id="installations"')
+    assert output.count('<tr id="evidence-') == len(document["evidence"])
+    assert json.loads(render.Render(document, "json")) == document
+    report = text.Render(document)
+    assert report.splitlines()[2] == "Coverage"
+    if not document["installations"]:
+        assert "No NetSupport installation found in what was examined" in report
+    markdown.Render(document)
+    layer = navigator.Render(document)
+    assert {t["techniqueID"] for t in layer["techniques"]} == set(
+        document["techniques"]
+    )
+    assert len(text.RenderTimeline(document).splitlines()) <= 3 * max(
+        len(document["evidence"]), 1
+    )
