@@ -6,6 +6,7 @@ python -m plaso_netsupport.show_report STORAGE --json   the stored findings
 """
 
 import json
+import os
 import sys
 
 from plaso_netsupport import cli
@@ -34,6 +35,8 @@ def Main(argv=None):
         sys.stderr.write(f"{parser.prog}: error: {exception}\n")
         return 2
     except BrokenPipeError:
+        # The reader (head, less) went away: quiet, as in cli.Main.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     return cli.Main(["report", options.storage_file, "--format", "text"])
 
