@@ -9,6 +9,7 @@ ignore.
 import pytest
 
 from plaso_netsupport.analysis import collector
+from plaso_netsupport.analysis import paths
 from tests import analysis_events as ev
 
 KIT = "C:\\Users\\AMoreau\\AppData\\Roaming\\MsEdgeSandbox"
@@ -408,3 +409,22 @@ def test_knowledge_delete_words():
     assert pattern.search("Remove-Item $zip -Force")
     assert pattern.search("cmd /c del /q kit.zip")
     assert not pattern.search("$platform = 'x64'; $model.Delete()")
+
+
+@pytest.mark.parametrize(
+    "path,display",
+    [
+        ("/Users/Bob/AppData/Roaming/Kit/client32.exe", "C:\\Users\\Bob\\AppData\\Roaming\\Kit\\client32.exe"),
+        ("d:\\Kit\\", "D:\\Kit"),
+        ('"C:\\Program Files\\NetSupport\\client32.exe"', "C:\\Program Files\\NetSupport\\client32.exe"),
+        ("\\??\\C:\\ProgramData\\SchCache\\a.exe", "C:\\ProgramData\\SchCache\\a.exe"),
+        ("\\Device\\HarddiskVolume2\\Users\\A\\X.EXE", "C:\\Users\\A\\X.EXE"),
+        ("\\SystemRoot\\System32\\drivers\\x.sys", "C:\\Windows\\System32\\drivers\\x.sys"),
+        ("", ""),
+    ],
+)  # fmt: skip
+def test_display_paths_keep_case_and_drive(path, display):
+    assert paths.Display(path) == display
+    assert paths.Normalise(path) == (display[2:].lower() if display else "") or (
+        "systemroot" in path.lower()
+    )

@@ -187,6 +187,19 @@ CASES = [
         {},
     ),
     (
+        "a licence our parser read is more than a name",
+        lambda: [
+            ev.File(f"{DOCS}/client32.ini"),
+            ev.File(f"{DOCS}/NSM.LIC"),
+            ev.Licence(f"C:{DOCS}/NSM.LIC".replace("/", "\\"), "Example Corp", "NSM1"),
+        ],
+        DOCS_KEY,
+        "sanctioned",
+        1,
+        ["user_writable_location"],
+        {},
+    ),
+    (
         "RAT drop: stealth, external gateway, HKCU Run, campaign licence",
         lambda: _Kit(DROP, "client32.exe")
         + [

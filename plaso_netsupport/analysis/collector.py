@@ -11,6 +11,14 @@ and settings that can come later in the timeline.
 Memory grows with the number of candidate items (executables, shortcuts and
 folders outside the Windows directory, NetSupport-named files, process
 creations outside it, service and script events), not with other events.
+
+Items keep what the identity model and the report need: PE imports (plaso's
+pe_coff:dll_import "name"), imphashes, PE version information and signer
+(netsupport:pe:version_info), Amcache company/product/description, paths as
+on the evidence (display_path) and each event's timestamp description. Process
+creations are kept only while their process lives: a 4689 exit, a logoff
+(4634, 4647) of the process's session or a new 4688 with the same process id
+ends it (a process_end item tells the correlator).
 """
 
 import re

@@ -557,6 +557,7 @@ class Correlator:
                     (item.values.get("licensee"), item.values.get("serial_no"))
                 )
                 installation.licence_items.append(item)
+                installation.validated = True
         elif role == "process":
             return self._JudgeProcess(item, installation, processes, logon_ids)
         elif role == "process_end":

@@ -125,7 +125,7 @@ def Summary(item):
         text = "script block: " + str(values.get("text") or "")[:SCRIPT_SUMMARY_LENGTH]
     elif role == "run":
         text = "; ".join(
-            _RegistryValue(values.get("key_path") or "", name, executable)
+            _RegistryValue(values.get("key_path") or "", name, WithDrive(executable))
             for name, executable in values.get("entries") or []
         )
     elif role == "registry":
