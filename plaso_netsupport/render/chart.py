@@ -107,6 +107,8 @@ def Chart(chart_id, title, bands, start, end, note=""):
         {
             "x": f"{left + plot_width * step / 6:.1f}",
             "label": _TickLabel(start + span * step // 6, span),
+            # The last label ends at the axis end: centred, it would be cut.
+            "anchor": "end" if step == 6 else "middle",
         }
         for step in range(7)
     ]
