@@ -14,7 +14,9 @@ YAML, read with yaml.safe_load:
         review_date: 2027-06-30
 
 An entry names one of path, gateway, licensee or signer, and must give a
-reason and a review date. An entry whose review date has passed no longer
+reason and a review date. A signer entry matches the signer common name
+(or the whole signer subject) of the Authenticode signature of any of the
+installation's binaries, as the pe_version_info parser reports it. An entry whose review date has passed no longer
 sanctions anything: the report says so, and the installation keeps the
 verdict the evidence gives it.
 """
@@ -103,23 +105,46 @@ class Allowlist:
             )
         return cls(entries, source=source)
 
-    def Match(self, installation, today=None):
-        """Returns the reason an installation is sanctioned, or None."""
+    def Evaluate(self, installation, today=None):
+        """Finds the entry that sanctions an installation.
+
+        Args:
+          installation (model.Installation): installation.
+          today (Optional[datetime.date]): date review dates are compared
+              with; today when None.
+
+        Returns:
+          tuple[dict|None, list[dict]]: the first current entry that matches,
+              and the expired entries that match (not applied). Entries are
+              {"entry": key, "value": value, "reason": reason,
+              "review_date": "YYYY-MM-DD"}.
+        """
         today = today or datetime.date.today()
+        expired = []
         for entry in self.entries:
             if not self._Matches(entry, installation):
                 continue
-            description = f"{entry['key']} {entry['value']}: {entry['reason']}"
+            description = {
+                "entry": entry["key"],
+                "value": entry["value"],
+                "reason": entry["reason"],
+                "review_date": entry["review_date"].isoformat(),
+            }
             if entry["review_date"] < today:
-                note = (
-                    f"allowlist entry expired on {entry['review_date'].isoformat()} "
-                    f"({description}); not applied"
-                )
-                if note not in installation.reasons:
-                    installation.reasons.append(note)
+                expired.append(description)
                 continue
-            return f"{description} (review by {entry['review_date'].isoformat()})"
-        return None
+            return description, expired
+        return None, expired
+
+    def Match(self, installation, today=None):
+        """Returns the reason an installation is sanctioned in words, or None."""
+        entry, _ = self.Evaluate(installation, today=today)
+        if entry is None:
+            return None
+        return (
+            f"{entry['entry']} {entry['value']}: {entry['reason']} "
+            f"(review by {entry['review_date']})"
+        )
 
     @staticmethod
     def _Matches(entry, installation):
@@ -137,6 +162,8 @@ class Allowlist:
                 str(licensee or "").strip().lower() == value
                 for licensee, _ in installation.licences
             )
-        # plaso extracts no Authenticode signer, so a signer entry can only
-        # match once a parser provides one.
-        return False
+        # signer: the signer common name or the whole subject of the PE
+        # version information events of the installation's binaries.
+        return any(
+            str(signer).strip().lower() == value for signer in installation.signers
+        )

@@ -11,6 +11,14 @@ and settings that can come later in the timeline.
 Memory grows with the number of candidate items (executables, shortcuts and
 folders outside the Windows directory, NetSupport-named files, process
 creations outside it, service and script events), not with other events.
+
+Items keep what the identity model and the report need: PE imports (plaso's
+pe_coff:dll_import "name"), imphashes, PE version information and signer
+(netsupport:pe:version_info), Amcache company/product/description, paths as
+on the evidence (display_path) and each event's timestamp description. Process
+creations are kept only while their process lives: a 4689 exit, a logoff
+(4634, 4647) of the process's session or a new 4688 with the same process id
+ends it (a process_end item tells the correlator).
 """
 
 import re
@@ -47,6 +55,9 @@ _EVTX_IDENTIFIERS = {
     7036: "service_control",
     7040: "service_control",
     4688: "process",
+    4689: "process_exit",
+    4634: "logoff",
+    4647: "logoff",
     4672: "privileges",
     4104: "script_block",
     1102: "log_cleared",
@@ -55,6 +66,15 @@ _EVTX_IDENTIFIERS = {
 
 # Script blocks are at most 32 KiB of text per record on Windows.
 _MAXIMUM_SCRIPT_SIZE = 256 * 1024
+
+# Program paths in a shortcut's arguments ("/c start C:\\x\\a.exe").
+_LAUNCHED_PATH = re.compile(
+    r"(?:[a-z]:|%[a-z_]+%)\\[^\"'|&<>/\r\n]*?\.(?:exe|bat|cmd|vbs|js|ps1)\b",
+    re.IGNORECASE,
+)
+
+# Logon sessions that never end (SYSTEM, and "no session").
+_PERMANENT_LOGON_IDS = frozenset(["", "0x0", "0x3e7", "0x3e4", "0x3e5"])
 
 # USN_REASON_FILE_DELETE
 _USN_FILE_DELETE = 0x00000200
@@ -68,11 +88,16 @@ class Item:
       data_type (str): plaso data type.
       event_identifiers (list[AttributeContainerIdentifier]): events.
       timestamps (list[int]): their timestamps, in microseconds.
+      timestamp_descriptions (list[str]): the events' timestamp
+          descriptions, in the order of timestamps.
       path (str): normalised path of the file the event is about, or "".
       folder (str): its folder.
       name (str): its file name.
+      display_path (str): the path as on the evidence (original case, drive
+          letter as the event gives it, else none), or "".
       values (dict): role-specific values.
       description (str): short text for the report.
+      sigma (list|None): Sigma rule matches.
     """
 
     __slots__ = (
@@ -80,7 +105,9 @@ class Item:
         "data_type",
         "event_identifiers",
         "timestamps",
+        "timestamp_descriptions",
         "path",
+        "display_path",
         "folder",
         "name",
         "values",
@@ -88,13 +115,19 @@ class Item:
         "sigma",
     )
 
-    def __init__(self, role, data_type, path="", values=None, description=""):
+    def __init__(
+        self, role, data_type, path="", values=None, description="", display_path=""
+    ):
         self.role = role
         self.data_type = data_type
         self.event_identifiers = []
         self.timestamps = []
+        self.timestamp_descriptions = []
         self.path = path
         self.folder, self.name = paths.Split(path) if path else ("", "")
+        if display_path and paths.Normalise(display_path) != path:
+            display_path = ""
+        self.display_path = paths.Display(display_path or path, default_drive="")
         self.values = values or {}
         self.description = description
         self.sigma = None
@@ -125,6 +158,48 @@ def _NamedValues(values):
         else:
             name, _, data = str(value).partition(":")
             yield name.strip().lower(), data.strip().lower()
+
+
+def _DecimalProcessId(value):
+    """Returns a process id ("0x1f4" or "500") as a decimal string."""
+    value = str(value or "").strip().lower()
+    try:
+        return str(int(value, 16)) if value.startswith("0x") else str(int(value))
+    except ValueError:
+        return value
+
+
+def _ProcessLogonId(values):
+    """Returns the logon session of a 4688's new process (lower-case hex)."""
+    target = str(values.get("TargetLogonId") or "").lower()
+    if target and target != "0x0":
+        return target
+    return str(values.get("SubjectLogonId") or "").lower()
+
+
+def CompileTokens(words):
+    """Compiles words and phrases that must match as whole tokens.
+
+    "rm " matches "rm x" and "rm" at the end of a text, never "form x";
+    "Remove-Item" never matches inside "Remove-ItemProperty".
+
+    Args:
+      words (Iterable[str]): words or phrases, matched case-insensitively.
+
+    Returns:
+      re.Pattern: pattern, or one that never matches for no words.
+    """
+    words = sorted({word.strip().lower() for word in words if word.strip()})
+    if not words:
+        return re.compile(r"(?!x)x")
+    alternatives = []
+    for word in words:
+        # Boundaries only where the word itself starts or ends with a word
+        # character ("\\CurrentVersion\\Run" may follow any text).
+        prefix = r"(?<![\w\-.$])" if re.match(r"\w", word) else ""
+        suffix = r"(?![\w\-])" if re.match(r"\w", word[-1]) else ""
+        alternatives.append(prefix + re.escape(word) + suffix)
+    return re.compile("|".join(alternatives), re.IGNORECASE)
 
 
 def _IsSystemPath(path):
@@ -162,7 +237,7 @@ class Collector:
         self._sigma_engine = sigma_engine
         # Words that tie a script to NetSupport: kit file names, and their
         # stems where long enough not to occur inside ordinary words.
-        self._script_tokens = frozenset(
+        self._script_tokens = CompileTokens(
             ["netsupport"]
             + list(knowledge.strong_kit_file_names)
             + [
@@ -178,6 +253,14 @@ class Collector:
                 re.escape(name.lower()) for name in knowledge.data["oem_products"]
             )
         )
+        self._vendor_companies = frozenset(
+            name.lower().rstrip(".")
+            for name in knowledge.data["pe_identity"]["company_names"]
+        )
+        # Process lifetimes: (computer, process id) of kept processes, and the
+        # kept processes of each logon session.
+        self._process_logons = {}
+        self._logon_processes = {}
         self.items = {}
         self._handlers = {
             "fs:stat": self._File,
@@ -200,6 +283,7 @@ class Collector:
             "netsupport:nsm_lic:licence": self._Licence,
             "netsupport:nsm_ini:installer": self._Configuration,
             "netsupport:registry:key": self._NetSupportRegistry,
+            "netsupport:pe:version_info": self._VersionInfo,
         }
 
     @property
@@ -222,6 +306,7 @@ class Collector:
             self.items[key] = item
         item.event_identifiers.append(event.GetIdentifier())
         item.timestamps.append(event.timestamp)
+        item.timestamp_descriptions.append(getattr(event, "timestamp_desc", "") or "")
 
     # File system.
 
@@ -235,15 +320,17 @@ class Collector:
         return extension in _CANDIDATE_EXTENSIONS or "." not in name
 
     def _File(self, event_data, event_data_stream):
-        path = paths.Normalise(
-            getattr(event_data, "filename", None) or _StreamLocation(event_data_stream)
+        raw_path = getattr(event_data, "filename", None) or _StreamLocation(
+            event_data_stream
         )
+        path = paths.Normalise(raw_path)
         if not path:
             return None
         stream_name = ""
         if ":" in path.rpartition("\\")[2]:
             # An alternate data stream, such as client32.exe:Zone.Identifier.
             path, _, stream_name = path.rpartition(":")
+            raw_path = raw_path.rpartition(":")[0]
         if not self._FileCandidate(path):
             return None
         is_directory = getattr(event_data, "file_entry_type", None) == "directory"
@@ -258,6 +345,7 @@ class Collector:
                 "stream": stream_name,
                 "inode": str(getattr(event_data, "inode", None) or ""),
             },
+            display_path=raw_path,
         )
 
     def _UsnChange(self, event_data, event_data_stream):
@@ -287,14 +375,46 @@ class Collector:
         return Item("recycled", event_data.data_type, path)
 
     def _PortableExecutable(self, event_data, event_data_stream):
-        path = paths.Normalise(_StreamLocation(event_data_stream))
+        raw_path = _StreamLocation(event_data_stream)
+        path = paths.Normalise(raw_path)
         if not path or not self._FileCandidate(path):
             return None
-        dll_name = (getattr(event_data, "dll_name", None) or "").lower()
+        # pe_coff:dll_import names the imported DLL in "name" (plaso has no
+        # function names); pe_coff:file carries the imphash.
+        dll_name = ""
+        if event_data.data_type == "pe_coff:dll_import":
+            dll_name = (getattr(event_data, "name", None) or "").lower()
         imphash = (getattr(event_data, "imphash", None) or "").lower()
         return Item(
-            "pe", event_data.data_type, path, {"dll_name": dll_name, "imphash": imphash}
+            "pe",
+            event_data.data_type,
+            path,
+            {"dll_name": dll_name, "imphash": imphash},
+            display_path=raw_path,
         )
+
+    def _VersionInfo(self, event_data, event_data_stream):
+        raw_path = _StreamLocation(event_data_stream)
+        path = paths.Normalise(raw_path)
+        values = {
+            name: (str(getattr(event_data, name, None) or "").strip())
+            for name in (
+                "company_name",
+                "product_name",
+                "file_description",
+                "original_filename",
+                "internal_name",
+                "signer_common_name",
+                "signer_subject",
+                "signature_status",
+            )
+        }
+        company = values["company_name"].lower().rstrip(".")
+        if not path or (
+            not self._FileCandidate(path) and company not in self._vendor_companies
+        ):
+            return None
+        return Item("version_info", event_data.data_type, path, values, "", raw_path)
 
     # Execution.
 
@@ -325,25 +445,35 @@ class Collector:
         )
 
     def _ExecutionPath(self, event_data, event_data_stream):
-        path = paths.Normalise(
-            getattr(event_data, "full_path", None) or getattr(event_data, "path", None)
+        raw_path = getattr(event_data, "full_path", None) or getattr(
+            event_data, "path", None
         )
-        identity = " ".join(
-            str(getattr(event_data, name, None) or "")
+        path = paths.Normalise(raw_path)
+        # Amcache (windows:registry:amcache) carries the version resource's
+        # company, product and description.
+        values = {
+            name: str(getattr(event_data, name, None) or "").strip()
             for name in ("company_name", "product_name", "file_description")
-        ).lower()
+        }
+        identity = " ".join(values.values()).lower()
         if not path or (not self._FileCandidate(path) and "netsupport" not in identity):
             return None
-        return Item(
-            "execution_trace", event_data.data_type, path, {"identity": identity}
-        )
+        values["identity"] = identity
+        return Item("execution_trace", event_data.data_type, path, values, "", raw_path)
 
     def _UserAssist(self, event_data, event_data_stream):
         value_name = getattr(event_data, "value_name", None) or ""
         path = paths.Normalise(value_name)
         if not path or not self._FileCandidate(path):
             return None
-        return Item("execution_trace", event_data.data_type, path, {"identity": ""})
+        return Item(
+            "execution_trace",
+            event_data.data_type,
+            path,
+            {"identity": ""},
+            "",
+            value_name,
+        )
 
     # Persistence and services.
 
@@ -366,7 +496,8 @@ class Collector:
         )
 
     def _Service(self, event_data, event_data_stream):
-        name = (getattr(event_data, "name", None) or "").lower()
+        service_name = getattr(event_data, "name", None) or ""
+        name = service_name.lower()
         image = paths.ExecutableOfCommand(getattr(event_data, "image_path", None))
         display_name = next(
             (
@@ -387,7 +518,7 @@ class Collector:
             event_data.data_type,
             image,
             {
-                "service_name": name,
+                "service_name": service_name,
                 "display_name": display_name,
                 "key_path": getattr(event_data, "key_path", ""),
             },
@@ -442,26 +573,49 @@ class Collector:
         )
 
     def _Link(self, event_data, event_data_stream):
-        target = paths.Normalise(
-            getattr(event_data, "local_path", None)
-            or getattr(event_data, "link_target", None)
+        raw_target = getattr(event_data, "local_path", None) or getattr(
+            event_data, "link_target", None
         )
-        location = paths.Normalise(_StreamLocation(event_data_stream))
-        if not target or _IsSystemPath(target):
+        target = paths.Normalise(raw_target)
+        raw_location = _StreamLocation(event_data_stream)
+        location = paths.Normalise(raw_location)
+        arguments = str(getattr(event_data, "command_line_arguments", None) or "")
+        arguments = arguments[:_MAXIMUM_SCRIPT_SIZE]
+        # A shortcut that proxies the start of a program through a system
+        # binary (explorer.exe, cmd.exe, forfiles.exe ...): the program it
+        # starts is in the arguments.
+        launched_display = [
+            paths.Display(path, default_drive="")
+            for path in _LAUNCHED_PATH.findall(arguments)
+            if not _IsSystemPath(paths.Normalise(path))
+        ]
+        launched = [paths.Normalise(path) for path in launched_display]
+        if not target:
+            return None
+        if _IsSystemPath(target) and not launched:
             return None
         return Item(
             "lnk",
             event_data.data_type,
             location,
-            {"target": target},
+            {
+                "target": target,
+                "target_display": paths.Display(raw_target, default_drive=""),
+                "arguments": arguments,
+                "launched": launched,
+                "launched_display": launched_display,
+            },
+            "",
+            raw_location,
         )
 
     # NetSupport's own files, from our parsers.
 
     def _Configuration(self, event_data, event_data_stream):
-        path = paths.Normalise(
-            getattr(event_data, "path", None) or _StreamLocation(event_data_stream)
+        raw_path = getattr(event_data, "path", None) or _StreamLocation(
+            event_data_stream
         )
+        path = paths.Normalise(raw_path)
         values = {
             name: getattr(event_data, name, None)
             for name in (
@@ -477,19 +631,22 @@ class Collector:
                 "disabled_features",
                 "build_path",
                 "room",
+                "show_ui_on_connect",
+                "settings",
             )
         }
-        return Item("config", event_data.data_type, path, values)
+        return Item("config", event_data.data_type, path, values, "", raw_path)
 
     def _Licence(self, event_data, event_data_stream):
-        path = paths.Normalise(
-            getattr(event_data, "path", None) or _StreamLocation(event_data_stream)
+        raw_path = getattr(event_data, "path", None) or _StreamLocation(
+            event_data_stream
         )
+        path = paths.Normalise(raw_path)
         values = {
             name: getattr(event_data, name, None)
             for name in ("licensee", "serial_no", "maxslaves", "expiry")
         }
-        return Item("licence", event_data.data_type, path, values)
+        return Item("licence", event_data.data_type, path, values, "", raw_path)
 
     # Event logs.
 
@@ -513,27 +670,87 @@ class Collector:
             item.sigma = sigma_matches
         return item
 
+    def _EndProcess(self, process_key):
+        """Forgets a kept process; returns True if it was kept."""
+        if process_key not in self._kept_processes:
+            return False
+        self._kept_processes.discard(process_key)
+        logon_key = self._process_logons.pop(process_key, None)
+        if logon_key is not None:
+            self._logon_processes.get(logon_key, set()).discard(process_key)
+        return True
+
+    def _ProcessItem(self, data_type, values):
+        """A 4688 process creation worth keeping, or None.
+
+        Process chains are bounded by process lifetime: a process id is
+        forgotten at its 4689 exit, at the end of its logon session (4634,
+        4647) and when a new 4688 reuses it.
+        """
+        image = paths.Normalise(values.get("NewProcessName"))
+        parent = paths.Normalise(values.get("ParentProcessName"))
+        if not image:
+            return None
+        # Decimal process ids: ProcessId is the new process, ParentProcessId
+        # its creator (Sigma's names for 4688's NewProcessId and ProcessId).
+        computer = values.get("Computer")
+        process_key = (computer, _DecimalProcessId(values.get("ProcessId")))
+        creator_key = (computer, _DecimalProcessId(values.get("ParentProcessId")))
+        reused = self._EndProcess(process_key)
+        if (
+            _IsSystemProcessPath(image)
+            and _IsSystemProcessPath(parent or "\\windows\\system32")
+            and creator_key not in self._kept_processes
+        ):
+            # A system binary started by a system binary is kept only as
+            # a descendant of a kept process (time order: parents first).
+            if reused:
+                # The correlator must forget the earlier process too.
+                values["process_key"] = process_key
+                return Item("process_end", data_type, "", values)
+            return None
+        self._kept_processes.add(process_key)
+        logon_id = _ProcessLogonId(values)
+        if logon_id not in _PERMANENT_LOGON_IDS:
+            logon_key = (computer, logon_id)
+            self._process_logons[process_key] = logon_key
+            self._logon_processes.setdefault(logon_key, set()).add(process_key)
+        values["process_key"] = process_key
+        values["creator_key"] = creator_key
+        values["logon_key"] = (computer, logon_id)
+        return Item(
+            "process",
+            data_type,
+            image,
+            values,
+            "",
+            values.get("NewProcessName") or "",
+        )
+
     def _EventLogItem(self, role, event_data, values):
         data_type = event_data.data_type
         if role == "process":
-            image = paths.Normalise(values.get("NewProcessName"))
-            parent = paths.Normalise(values.get("ParentProcessName"))
-            if not image:
+            return self._ProcessItem(data_type, values)
+        if role == "process_exit":
+            process_key = (
+                values.get("Computer"),
+                _DecimalProcessId(values.get("ProcessId")),
+            )
+            if not self._EndProcess(process_key):
                 return None
-            # Decimal process ids: ProcessId is the new process, ParentProcessId
-            # its creator (Sigma's names for 4688's NewProcessId and ProcessId).
-            process_key = (values.get("Computer"), values.get("ProcessId"))
-            creator_key = (values.get("Computer"), values.get("ParentProcessId"))
-            if (
-                _IsSystemProcessPath(image)
-                and _IsSystemProcessPath(parent or "\\windows\\system32")
-                and creator_key not in self._kept_processes
-            ):
-                # A system binary started by a system binary is kept only as
-                # a descendant of a kept process (time order: parents first).
+            values["process_key"] = process_key
+            return Item("process_end", data_type, "", values)
+        if role == "logoff":
+            logon_id = str(values.get("TargetLogonId") or "").lower()
+            process_keys = self._logon_processes.pop(
+                (values.get("Computer"), logon_id), None
+            )
+            if not process_keys:
                 return None
-            self._kept_processes.add(process_key)
-            return Item("process", data_type, image, values)
+            for process_key in process_keys:
+                self._EndProcess(process_key)
+            values["process_keys"] = sorted(process_keys, key=str)
+            return Item("process_end", data_type, "", values)
         if role == "service_install":
             image = paths.ExecutableOfCommand(
                 values.get("ImagePath") or values.get("ServiceFileName")
@@ -564,8 +781,7 @@ class Collector:
             return Item("privileges", data_type, "", {"logon_id": logon_id})
         if role == "script_block":
             text = (values.get("ScriptBlockText") or "")[:_MAXIMUM_SCRIPT_SIZE]
-            lowered = text.lower()
-            if not any(token in lowered for token in self._script_tokens):
+            if not self._script_tokens.search(text):
                 return None
             return Item("script_block", data_type, "", {"text": text})
         if role == "log_cleared":

@@ -68,6 +68,51 @@ def Normalise(path):
     return path.rstrip("\\")
 
 
+_DRIVE = re.compile(r"^([a-z]):", re.IGNORECASE)
+
+
+def Display(path, default_drive="C:"):
+    """Returns a path as an examiner reads it: original case, with drive.
+
+    Same clean-up as Normalise (backslashes, no device prefix, variables
+    expanded) but the case is kept. A drive letter the evidence gives is kept
+    (upper case); a volume-relative path gets default_drive.
+
+    Args:
+      path (str): path as an event holds it.
+      default_drive (str): drive of volume-relative paths ("" for none).
+
+    Returns:
+      str: display path, or "" for no path.
+    """
+    if not path or not isinstance(path, str):
+        return ""
+    path = path.strip().strip('"').replace("/", "\\")
+    if "%" in path:
+        path = _VARIABLE.sub(
+            lambda match: _VARIABLES.get(match.group(0).lower(), match.group(0)),
+            path,
+        )
+    path = re.sub(r"^(?:\\\\\?\\|\\\?\?\\|\\\\\.\\)", "", path)
+    drive = default_drive
+    match = _DRIVE.match(path)
+    if match:
+        drive = match.group(1).upper() + ":"
+        path = path[2:]
+    else:
+        path = re.sub(
+            r"^(?:\\device\\harddiskvolume\d+|\\systemroot(?=\\))",
+            lambda match: "\\Windows" if "systemroot" in match.group(0).lower() else "",
+            path,
+            flags=re.IGNORECASE,
+        )
+    if path and not path.startswith("\\"):
+        path = "\\" + path
+    while "\\\\" in path:
+        path = path.replace("\\\\", "\\")
+    return drive + path.rstrip("\\")
+
+
 def Split(path):
     """Splits a normalised path into its folder and its file name."""
     folder, _, name = path.rpartition("\\")
