@@ -52,7 +52,9 @@ def TruthPath(name):
 
 def TruthScenarios():
     """Returns the names of the bundled scenarios with an image and a truth."""
-    return [name for name in scenario_cache.Scenarios() if os.path.exists(TruthPath(name))]
+    return [
+        name for name in scenario_cache.Scenarios() if os.path.exists(TruthPath(name))
+    ]
 
 
 def LoadTruth(name):
@@ -205,7 +207,8 @@ def Evaluate(truth, records, installations):
     optional = {
         index
         for index, record in enumerate(records)
-        if index not in claimed and Labels(record)
+        if index not in claimed
+        and Labels(record)
         and any(
             entry.get("optional") and Matches(record, entry["select"])
             for entry in entries
@@ -218,9 +221,7 @@ def Evaluate(truth, records, installations):
                 failures.append(f"untagged {entry['name']!r} overlaps a tagged entry")
                 break
     failures.extend(f"false tag: {text}" for text in false_tags[:30])
-    judged = {
-        item["folder"].lower(): item["verdict"] for item in installations or []
-    }
+    judged = {item["folder"].lower(): item["verdict"] for item in installations or []}
     verdicts = []
     for item in truth.get("installations") or []:
         verdicts.append((item["verdict"], judged.pop(item["folder"].lower(), None)))
@@ -306,7 +307,9 @@ def Table(results):
     lines.append("Verdicts (rows: truth, columns: judged by the analysis):")
     lines.append("")
     columns = ["sanctioned", "suspicious", "allowlisted", None]
-    lines.append("| truth \\ judged | sanctioned | suspicious | allowlisted | not reported |")
+    lines.append(
+        "| truth \\ judged | sanctioned | suspicious | allowlisted | not reported |"
+    )
     lines.append("|---|---:|---:|---:|---:|")
     for expected in ("sanctioned", "suspicious", None):
         cells = [str(matrix.get((expected, judged), 0)) for judged in columns]
