@@ -10,7 +10,7 @@ DEBIAN_PACKAGES := ntfs-3g ewf-tools faketime python3-venv chromium fonts-dejavu
 DEMO_DIR ?= $(CURDIR)/.demo
 DEMO_IMAGE ?= test_data/images/rat_drop.E01
 
-.PHONY: all demo test bench fuzz install system-deps clean
+.PHONY: all demo test bench fuzz eval install system-deps clean
 
 all: test
 
@@ -43,6 +43,12 @@ test: install
 
 fuzz: install
 	PLASO_NETSUPPORT_FUZZ_EXAMPLES=100000 $(BIN)/pytest -q tests/test_fuzz.py
+
+# Detection quality over every forge scenario (real log2timeline + psort):
+# per-scenario recall, false tags, verdict confusion matrix; exit 1 on any
+# failed check (tests/eval.py).
+eval: install
+	PYTHONPATH=$(CURDIR) $(PY) -m tests.eval -v
 
 bench: install
 	$(PY) benchmarks/run.py

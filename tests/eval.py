@@ -53,7 +53,9 @@ def TruthPath(name):
 
 def TruthScenarios():
     """Returns the names of the bundled scenarios with an image and a truth."""
-    return [name for name in scenario_cache.Scenarios() if os.path.exists(TruthPath(name))]
+    return [
+        name for name in scenario_cache.Scenarios() if os.path.exists(TruthPath(name))
+    ]
 
 
 def LoadTruth(name):
@@ -206,7 +208,8 @@ def Evaluate(truth, records, installations):
     optional = {
         index
         for index, record in enumerate(records)
-        if index not in claimed and Labels(record)
+        if index not in claimed
+        and Labels(record)
         and any(
             entry.get("optional") and Matches(record, entry["select"])
             for entry in entries
@@ -310,7 +313,9 @@ def Table(results):
     lines.append("Verdicts (rows: truth, columns: judged by the analysis):")
     lines.append("")
     columns = ["sanctioned", "suspicious", "allowlisted", None]
-    lines.append("| truth \\ judged | sanctioned | suspicious | allowlisted | not reported |")
+    lines.append(
+        "| truth \\ judged | sanctioned | suspicious | allowlisted | not reported |"
+    )
     lines.append("|---|---:|---:|---:|---:|")
     for expected in ("sanctioned", "suspicious", None):
         cells = [str(matrix.get((expected, judged), 0)) for judged in columns]

@@ -7,6 +7,8 @@ truth is checked against psort -o json_line output and the stored report
 prints the same checks as a table).
 """
 
+import functools
+
 import pytest
 
 from tests import eval as truth_eval
@@ -15,6 +17,7 @@ from tests import scenario_cache
 pytestmark = pytest.mark.e2e
 
 
+@functools.lru_cache(maxsize=None)
 def _Result(name):
     storage, records = scenario_cache.Analysed(name)
     document = truth_eval.Report(storage)
@@ -31,8 +34,14 @@ def _Failures(result, kind):
             if not failure.startswith(("false tag:", "installation "))
         ]
     if kind == "false_tags":
-        return [failure for failure in result["failures"] if failure.startswith("false tag:")]
-    return [failure for failure in result["failures"] if failure.startswith("installation ")]
+        return [
+            failure
+            for failure in result["failures"]
+            if failure.startswith("false tag:")
+        ]
+    return [
+        failure for failure in result["failures"] if failure.startswith("installation ")
+    ]
 
 
 @pytest.mark.parametrize("name", truth_eval.TruthScenarios())
@@ -72,17 +81,28 @@ def test_evaluate_counts_exact_labels_and_false_tags():
     """Evaluate: first matching entry decides; extra labels and stray tags fail."""
     truth = {
         "tagged": [
-            {"name": "renamed", "select": {"contains": {"filename": "svc.exe"}},
-             "labels": ["netsupport", "attack_t1036", "attack_t1036_003"]},
-            {"name": "kit", "select": {"contains": {"filename": "\\Kit\\"}},
-             "count": 2, "labels": ["netsupport"]},
+            {
+                "name": "renamed",
+                "select": {"contains": {"filename": "svc.exe"}},
+                "labels": ["netsupport", "attack_t1036", "attack_t1036_003"],
+            },
+            {
+                "name": "kit",
+                "select": {"contains": {"filename": "\\Kit\\"}},
+                "count": 2,
+                "labels": ["netsupport"],
+            },
         ],
         "installations": [{"folder": "\\Kit", "verdict": "suspicious"}],
     }
 
     def record(filename, labels):
-        return {"data_type": "fs:stat", "timestamp": 0, "filename": filename,
-                "tag": {"labels": labels}}
+        return {
+            "data_type": "fs:stat",
+            "timestamp": 0,
+            "filename": filename,
+            "tag": {"labels": labels},
+        }
 
     records = [
         record("\\Kit\\svc.exe", ["netsupport", "attack_t1036", "attack_t1036_003"]),
@@ -90,7 +110,9 @@ def test_evaluate_counts_exact_labels_and_false_tags():
         record("\\Windows\\explorer.exe", ["netsupport"]),
         record("\\Windows\\notepad.exe", []),
     ]
-    result = truth_eval.Evaluate(truth, records, [{"folder": "\\kit", "verdict": "sanctioned"}])
+    result = truth_eval.Evaluate(
+        truth, records, [{"folder": "\\kit", "verdict": "sanctioned"}]
+    )
     assert (result["expected"], result["tagged"], result["exact"]) == (2, 2, 1)
     assert len(result["false_tags"]) == 1
     assert result["verdicts"] == [("suspicious", "sanctioned")]

@@ -401,9 +401,6 @@ class Correlator:
             self._Summarise(installation)
         return evidence
 
-    def _RenamedNames(self, installation):
-        return installation.renamed_names if installation is not None else set()
-
     def _Judge(self, item, startup_links, processes, logon_ids, referenced_names):
         role = item.role
         installation = self._InstallationOf(item.path)

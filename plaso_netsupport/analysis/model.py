@@ -148,8 +148,9 @@ class Installation:
           {"entry": key (path, gateway, licensee, signer), "value": str,
           "reason": str, "review_date": "YYYY-MM-DD"}.
       files (set[str]): lower-case names of the files in the folder.
-      kit_files (dict[str, str]): lower-case path -> path as on the evidence,
-          of every file of the installation.
+      kit_files (dict[str, str]): lower-case path -> path as the event gives
+          it (original case, backslashes, a drive letter only where the event
+          has one), of every file directly in the installation's folder.
       gateways (list[str]): "host:port" (or "host") of the configured
           gateways, primary first.
       gateway_roles (dict[str, str]): gateway -> primary or secondary.
