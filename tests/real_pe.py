@@ -64,9 +64,7 @@ def FetchShim():
         extracted = os.path.join(work_directory, "root")
         subprocess.run(["dpkg-deb", "-x", packages[0], extracted], check=True)
         # Keep the package name and version next to the file, for the record.
-        shutil.copyfile(
-            os.path.join(extracted, SHIM_MEMBER), SHIM_PATH + ".partial"
-        )
+        shutil.copyfile(os.path.join(extracted, SHIM_MEMBER), SHIM_PATH + ".partial")
         with open(
             os.path.join(os.path.dirname(SHIM_PATH), "PACKAGE"), "w", encoding="utf-8"
         ) as file_object:

@@ -131,9 +131,7 @@ def _ShimSignedData(data):
 
 def testRegisteredAndInPresets():
     parsers = manager.ParsersManager.GetParserObjects("pe_version_info")
-    assert isinstance(
-        parsers["pe_version_info"], pe_version_info.PEVersionInfoParser
-    )
+    assert isinstance(parsers["pe_version_info"], pe_version_info.PEVersionInfoParser)
     presets_manager = presets.ParserPresetsManager()
     presets_manager.ReadFromFile(
         os.path.join(parser_helpers.PLASO_DATA_LOCATION, "presets.yaml")
@@ -149,9 +147,9 @@ def testRegisteredAndInPresets():
 
 def testFormatSpecification():
     specification = pe_version_info.PEVersionInfoParser.GetFormatSpecification()
-    assert [(signature.pattern, signature.offset) for signature in specification.signatures] == [
-        (b"MZ", 0)
-    ]
+    assert [
+        (signature.pattern, signature.offset) for signature in specification.signatures
+    ] == [(b"MZ", 0)]
 
 
 def testForgeVersionStrings(tmp_path):
@@ -453,6 +451,8 @@ def testBoundedDataSlice(tmp_path):
         with pytest.raises(pe_version_info.ReadLimitExceeded):
             data[0:101]
         assert data.find(b"\x40\x41", 0, 100) == 64
+        # Like bytes.find: the index in the whole data, not in the range.
+        assert data.find(b"\x20\x21", 16, 40) == 32
         with pytest.raises(pe_version_info.ReadLimitExceeded):
             data[0:100]
 
@@ -487,14 +487,26 @@ def _PathSpec(type_indicator, location):
     [
         (dfvfs_definitions.TYPE_INDICATOR_TSK, "/Windows/System32/cmd.exe", True),
         (dfvfs_definitions.TYPE_INDICATOR_NTFS, "\\WINDOWS\\explorer.exe", True),
-        (dfvfs_definitions.TYPE_INDICATOR_TSK, "/ProgramData/Windows/client32.exe", False),
+        (
+            dfvfs_definitions.TYPE_INDICATOR_TSK,
+            "/ProgramData/Windows/client32.exe",
+            False,
+        ),
         (dfvfs_definitions.TYPE_INDICATOR_TSK, "/Users/x/Windows/client32.exe", False),
         (dfvfs_definitions.TYPE_INDICATOR_TSK, "/Windows.old/System32/x.dll", False),
         (dfvfs_definitions.TYPE_INDICATOR_NTFS, "\\client32.exe", False),
         (dfvfs_definitions.TYPE_INDICATOR_OS, "/cases/c/Windows/System32/x.dll", True),
         (dfvfs_definitions.TYPE_INDICATOR_OS, "/cases/c/Windows/SysWOW64/x.dll", True),
-        (dfvfs_definitions.TYPE_INDICATOR_OS, "/cases/c/ProgramData/Windows/x.exe", False),
-        (dfvfs_definitions.TYPE_INDICATOR_OS, "/mnt/windows/Users/x/client32.exe", False),
+        (
+            dfvfs_definitions.TYPE_INDICATOR_OS,
+            "/cases/c/ProgramData/Windows/x.exe",
+            False,
+        ),
+        (
+            dfvfs_definitions.TYPE_INDICATOR_OS,
+            "/mnt/windows/Users/x/client32.exe",
+            False,
+        ),
     ],
 )
 def testWindowsDirectory(type_indicator, location, expected):

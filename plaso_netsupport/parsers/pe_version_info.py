@@ -173,7 +173,9 @@ class BoundedDataSlice:
     pefile accepts any object that slices like bytes. This one reads only the
     ranges pefile asks for, refuses a single read above maximum_read_size and
     stops once maximum_total_size bytes have been read, so that declared sizes
-    in a damaged file cannot make it read (or allocate) gigabytes.
+    in a damaged file cannot make it read (or allocate) gigabytes. Blocks read
+    with Preload() (the headers, the resource section) serve later slices from
+    memory: pefile reads structures a few bytes at a time.
     """
 
     def __init__(self, file_object, file_size, maximum_read_size, maximum_total_size):
@@ -186,6 +188,7 @@ class BoundedDataSlice:
           maximum_total_size (int): largest sum of all reads, in bytes.
         """
         super().__init__()
+        self._blocks = []
         self._file_object = file_object
         self._file_size = file_size
         self._maximum_read_size = maximum_read_size
@@ -195,11 +198,18 @@ class BoundedDataSlice:
         """Reads data within the limits."""
         offset = max(0, min(offset, self._file_size))
         size = max(0, min(size, self._file_size - offset))
+        for block_offset, block in self._blocks:
+            if block_offset <= offset and offset + size <= block_offset + len(block):
+                return block[offset - block_offset : offset - block_offset + size]
         if size > self._maximum_read_size or size > self._remaining:
             raise ReadLimitExceeded(f"read of {size:d} bytes at offset {offset:d}")
         self._remaining -= size
         self._file_object.seek(offset, os.SEEK_SET)
         return self._file_object.read(size)
+
+    def Preload(self, offset, size):
+        """Reads a block into memory, within the limits."""
+        self._blocks.append((offset, self._Read(offset, size)))
 
     # Python interface functions are in lower case, as in dfvfs's DataSlice.
 
@@ -223,7 +233,24 @@ class BoundedDataSlice:
     def find(self, sub, start=0, end=None):
         """Finds bytes in a range (pefile looks for the Rich header)."""
         end = self._file_size if end is None else end
-        return self[start:end].find(sub)
+        index = self[start:end].find(sub)
+        return index if index < 0 else start + index
+
+
+class VersionResourceEntry:
+    """Location of a version resource, as pefile's parse_version_information
+    wants it (the attributes of an IMAGE_RESOURCE_DATA_ENTRY)."""
+
+    def __init__(self, offset_to_data, size):
+        """Initializes the entry.
+
+        Args:
+          offset_to_data (int): RVA of the resource data.
+          size (int): size of the resource data.
+        """
+        super().__init__()
+        self.OffsetToData = offset_to_data  # pylint: disable=invalid-name
+        self.Size = size  # pylint: disable=invalid-name
 
 
 class SpcAttributeTypeAndOptionalValue(asn1_core.Sequence):
@@ -282,6 +309,11 @@ class PEVersionInfoParser(interface.FileObjectParser):
     DIGEST_CHUNK_SIZE = 1024 * 1024
 
     MAXIMUM_NUMBER_OF_CERTIFICATE_ENTRIES = 32
+
+    MAXIMUM_NUMBER_OF_RESOURCE_ENTRIES = 4096
+
+    # The first block read for pefile: DOS, NT and section headers.
+    HEADERS_READ_SIZE = 4096
 
     MAXIMUM_STRING_LENGTH = 1024
 
@@ -365,7 +397,9 @@ class PEVersionInfoParser(interface.FileObjectParser):
         elif magic == 0x020B:
             directories_offset = 112
         else:
-            raise errors.WrongParser(f"unsupported optional header magic: 0x{magic:04x}")
+            raise errors.WrongParser(
+                f"unsupported optional header magic: 0x{magic:04x}"
+            )
         number_of_directories = struct.unpack_from(
             "<I", optional_header, directories_offset - 4
         )[0]
@@ -377,27 +411,78 @@ class PEVersionInfoParser(interface.FileObjectParser):
             address, size = struct.unpack_from("<II", optional_header, offset)
             return optional_header_offset + offset, address, size
 
-        _, _, resource_size = Directory(2)
+        _, resource_rva, resource_size = Directory(2)
         security_entry_offset, certificate_offset, certificate_size = Directory(4)
         return {
             "checksum_offset": optional_header_offset + 64,
             "security_entry_offset": security_entry_offset,
+            "resource_rva": resource_rva,
             "resource_size": resource_size,
             "certificate_offset": certificate_offset,
             "certificate_size": certificate_size,
             "file_size": file_size,
         }
 
-    def _ParseVersionStrings(self, parser_mediator, file_object, file_size, event_data):
+    def _FindVersionResource(self, pefile_object, resource_rva):
+        """Walks the resource tree to the first RT_VERSION data entry.
+
+        Only the three directory entries on the way are read, not the whole
+        tree (icons, dialogs, manifests, ...) as pefile's resource parsing
+        does.
+
+        Args:
+          pefile_object (pefile.PE): PE, parsed with fast_load.
+          resource_rva (int): RVA of the resource directory.
+
+        Returns:
+          VersionResourceEntry: the version resource, or None if there is none.
+
+        Raises:
+          ValueError: if the resource tree is damaged.
+        """
+        directory_rva = resource_rva
+        for level in range(3):
+            header = pefile_object.get_data(directory_rva, 16)
+            if len(header) != 16:
+                raise ValueError(f"resource directory at RVA 0x{directory_rva:x}")
+            number_of_named, number_of_ids = struct.unpack_from("<HH", header, 12)
+            number_of_entries = min(
+                number_of_named + number_of_ids, self.MAXIMUM_NUMBER_OF_RESOURCE_ENTRIES
+            )
+            entries = pefile_object.get_data(directory_rva + 16, number_of_entries * 8)
+            if len(entries) != number_of_entries * 8:
+                raise ValueError(f"resource entries at RVA 0x{directory_rva:x}")
+            target = None
+            for index in range(number_of_entries):
+                name, offset = struct.unpack_from("<II", entries, index * 8)
+                # The root lists types (RT_VERSION is ID 16); below it, the
+                # first name and the first language are taken.
+                if level > 0 or name == pefile.RESOURCE_TYPE["RT_VERSION"]:
+                    target = offset
+                    break
+            if target is None:
+                return None
+            is_directory = bool(target & 0x80000000)
+            if is_directory != (level < 2):
+                raise ValueError(f"unexpected resource entry at level {level:d}")
+            directory_rva = resource_rva + (target & 0x7FFFFFFF)
+
+        data_entry = pefile_object.get_data(directory_rva, 8)
+        if len(data_entry) != 8:
+            raise ValueError("version resource data entry")
+        return VersionResourceEntry(*struct.unpack("<II", data_entry))
+
+    def _ParseVersionStrings(self, parser_mediator, file_object, headers, event_data):
         """Reads the StringFileInfo strings with pefile.
 
         Args:
           parser_mediator (ParserMediator): mediates interactions between parsers
               and other components, such as storage and dfVFS.
           file_object (dfvfs.FileIO): file-like object.
-          file_size (int): size of the file.
+          headers (dict[str, int]): what _ReadHeaders read.
           event_data (PEVersionInfoEventData): event data to fill.
         """
+        file_size = headers["file_size"]
         data = BoundedDataSlice(
             file_object,
             file_size,
@@ -405,10 +490,20 @@ class PEVersionInfoParser(interface.FileObjectParser):
             self.MAXIMUM_RESOURCE_TOTAL_SIZE,
         )
         try:
+            data.Preload(0, min(file_size, self.HEADERS_READ_SIZE))
             pefile_object = pefile.PE(data=data, fast_load=True)
-            pefile_object.parse_data_directories(
-                directories=[pefile.DIRECTORY_ENTRY["IMAGE_DIRECTORY_ENTRY_RESOURCE"]]
+            section = pefile_object.get_section_by_rva(headers["resource_rva"])
+            if section is not None:
+                data.Preload(
+                    section.PointerToRawData,
+                    min(section.SizeOfRawData, self.MAXIMUM_RESOURCE_READ_SIZE),
+                )
+            version_entry = self._FindVersionResource(
+                pefile_object, headers["resource_rva"]
             )
+            if version_entry is None:
+                return
+            pefile_object.parse_version_information(version_entry)
         except ReadLimitExceeded as exception:
             parser_mediator.ProduceWarning(
                 f"version resource not read: size limit exceeded ({exception!s})"
@@ -421,12 +516,6 @@ class PEVersionInfoParser(interface.FileObjectParser):
             )
             return
 
-        has_version_resource = any(
-            entry.id == pefile.RESOURCE_TYPE["RT_VERSION"]
-            for entry in getattr(
-                getattr(pefile_object, "DIRECTORY_ENTRY_RESOURCE", None), "entries", []
-            )
-        )
         strings = None
         for file_info_list in getattr(pefile_object, "FileInfo", None) or []:
             for file_info in file_info_list:
@@ -440,10 +529,9 @@ class PEVersionInfoParser(interface.FileObjectParser):
                 break
 
         if not strings:
-            if has_version_resource:
-                parser_mediator.ProduceWarning(
-                    "version resource without version strings (damaged or empty)"
-                )
+            parser_mediator.ProduceWarning(
+                "version resource without version strings (damaged or empty)"
+            )
             return
 
         for key, attribute_name in self._VERSION_STRINGS.items():
@@ -685,8 +773,8 @@ class PEVersionInfoParser(interface.FileObjectParser):
             signing_time = self._GetSigningTime(signer_info)
             if signing_time is not None:
                 timestamp = int(signing_time.timestamp() * 1000000)
-                event_data.signing_time = (
-                    dfdatetime_posix_time.PosixTimeInMicroseconds(timestamp=timestamp)
+                event_data.signing_time = dfdatetime_posix_time.PosixTimeInMicroseconds(
+                    timestamp=timestamp
                 )
 
             self._VerifySignerInfo(signer_info, certificate, indirect_data.contents)
@@ -730,10 +818,8 @@ class PEVersionInfoParser(interface.FileObjectParser):
         headers = self._ReadHeaders(file_object, file_size)
 
         event_data = PEVersionInfoEventData()
-        if headers["resource_size"]:
-            self._ParseVersionStrings(
-                parser_mediator, file_object, file_size, event_data
-            )
+        if headers["resource_rva"] and headers["resource_size"]:
+            self._ParseVersionStrings(parser_mediator, file_object, headers, event_data)
 
         try:
             self._ParseSignature(file_object, headers, event_data)
