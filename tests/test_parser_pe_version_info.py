@@ -9,6 +9,7 @@ tests/real_pe.py), plus damaged copies of them made here.
 import datetime
 import hashlib
 import os
+import random
 import re
 import struct
 
@@ -464,6 +465,14 @@ def testBoundedDataSlice(tmp_path):
         b"MZ" + b"\x00" * 62,
         b"MZ" + b"\x00" * 58 + struct.pack("<I", 0x7FFFFFFF),
         b"MZ" + b"\x00" * 58 + struct.pack("<I", 64) + b"NE\x00\x00" + b"\x00" * 20,
+        # PE32+ whose optional header ends before its data directories.
+        b"MZ"
+        + b"\x00" * 58
+        + struct.pack("<I", 64)
+        + b"PE\x00\x00"
+        + struct.pack("<HHIIIHH", 0x8664, 1, 0, 0, 0, 100, 0x22)
+        + struct.pack("<H", 0x020B)
+        + b"\x00" * 98,
     ],
 )
 def testNotAPE(tmp_path, data):
@@ -533,3 +542,47 @@ def testFilterSkipsWindowsDirectoryWithoutReading(tmp_path):
 
     assert filter_object.Match(PathOnlyFileEntry(str(inside))) is False
     assert filter_object.Match(PathOnlyFileEntry(str(outside))) is True
+
+
+def _Mutations(data, seed, count):
+    """Yields copies of data with a few bytes overwritten, reproducibly."""
+    generator = random.Random(seed)
+    for _ in range(count):
+        mutated = bytearray(data)
+        for _ in range(generator.randint(1, 8)):
+            # Most mutations hit the headers, where the offsets and sizes are.
+            if generator.random() < 0.6:
+                offset = generator.randrange(2, min(len(mutated), 1024))
+            else:
+                offset = generator.randrange(2, len(mutated))
+            mutated[offset] = generator.randrange(256)
+        yield bytes(mutated)
+
+
+def testMutatedInputsNeverCrash(tmp_path):
+    """Random byte changes: WrongParser or one event data, never an exception."""
+    signed = _WithCertificateTable(
+        forge_pe.build_pe(COMPILE_TIME, VERSION_INFO),
+        bytes(
+            _ShimData()[
+                _ShimSignedData(_ShimData())[0]
+                .OPTIONAL_HEADER.DATA_DIRECTORY[4]
+                .VirtualAddress :
+            ]
+        ),
+    )
+    outcomes = {"wrong_parser": 0, "parsed": 0}
+    for seed, data in enumerate(
+        [forge_pe.build_pe(COMPILE_TIME, VERSION_INFO, machine="amd64"), signed]
+    ):
+        for index, mutated in enumerate(_Mutations(data, seed, 150)):
+            # A new name each time: dfVFS caches file objects by path.
+            path = _Write(tmp_path, mutated, f"mutated{seed:d}-{index:03d}.exe")
+            try:
+                result = _Parse(path)
+            except errors.WrongParser:
+                outcomes["wrong_parser"] += 1
+                continue
+            _OnlyEventData(result)
+            outcomes["parsed"] += 1
+    assert outcomes["parsed"] > 250

@@ -43,6 +43,7 @@ from asn1crypto import core as asn1_core
 from asn1crypto import tsp as asn1_tsp  # noqa: F401  registers TSTInfo with cms
 from dfdatetime import posix_time as dfdatetime_posix_time
 from dfvfs.lib import definitions as dfvfs_definitions
+from dfvfs.lib import errors as dfvfs_errors
 
 from plaso.containers import events
 from plaso.lib import errors
@@ -387,10 +388,8 @@ class PEVersionInfoParser(interface.FileObjectParser):
         optional_header_size = struct.unpack_from("<H", file_header, 20)[0]
         optional_header_offset = nt_headers_offset + 24
         optional_header = self._ReadAt(
-            file_object, optional_header_offset, min(optional_header_size, 240)
+            file_object, optional_header_offset, max(2, min(optional_header_size, 240))
         )
-        if len(optional_header) < 96:
-            raise errors.WrongParser("optional header too small")
         magic = struct.unpack_from("<H", optional_header, 0)[0]
         if magic == 0x010B:
             directories_offset = 96
@@ -400,6 +399,8 @@ class PEVersionInfoParser(interface.FileObjectParser):
             raise errors.WrongParser(
                 f"unsupported optional header magic: 0x{magic:04x}"
             )
+        if len(optional_header) < directories_offset:
+            raise errors.WrongParser("optional header too small")
         number_of_directories = struct.unpack_from(
             "<I", optional_header, directories_offset - 4
         )[0]
@@ -814,19 +815,28 @@ class PEVersionInfoParser(interface.FileObjectParser):
         Raises:
           WrongParser: when the file is not a PE image.
         """
-        file_size = file_object.get_size()
-        headers = self._ReadHeaders(file_object, file_size)
+        try:
+            file_size = file_object.get_size()
+            headers = self._ReadHeaders(file_object, file_size)
+        except (OSError, dfvfs_errors.Error) as exception:
+            raise errors.WrongParser(f"unable to read PE headers: {exception!s}")
 
         event_data = PEVersionInfoEventData()
-        if headers["resource_rva"] and headers["resource_size"]:
-            self._ParseVersionStrings(parser_mediator, file_object, headers, event_data)
-
         try:
+            if headers["resource_rva"] and headers["resource_size"]:
+                self._ParseVersionStrings(
+                    parser_mediator, file_object, headers, event_data
+                )
             self._ParseSignature(file_object, headers, event_data)
         except SignatureError as exception:
             event_data.digest_matches = None
             event_data.signature_status = f"damaged: {exception!s}"
             parser_mediator.ProduceWarning(f"Authenticode signature: {exception!s}")
+        except (OSError, dfvfs_errors.Error) as exception:
+            # A read error in a damaged image: report it, keep what was read.
+            event_data.digest_matches = None
+            event_data.signature_status = f"not checked: read error ({exception!s})"
+            parser_mediator.ProduceWarning(f"unable to read file: {exception!s}")
 
         parser_mediator.ProduceEventData(event_data)
 
