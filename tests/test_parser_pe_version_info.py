@@ -586,3 +586,18 @@ def testMutatedInputsNeverCrash(tmp_path):
             _OnlyEventData(result)
             outcomes["parsed"] += 1
     assert outcomes["parsed"] > 250
+
+
+def testRSAKeySizeLimit():
+    """Keys beyond the RSA limits are refused before any exponentiation."""
+
+    class SmallLimitParser(pe_version_info.PEVersionInfoParser):
+        MAXIMUM_RSA_EXPONENT_BITS = 16
+
+    result = _Parse(real_pe.ShimPath(), SmallLimitParser)
+
+    event_data = _OnlyEventData(result)
+    assert event_data.signature_status == (
+        "damaged: unsupported RSA key: 2048-bit modulus, 17-bit exponent"
+    )
+    assert event_data.signer_common_name == SHIM_SIGNER_CN

@@ -313,6 +313,9 @@ class PEVersionInfoParser(interface.FileObjectParser):
 
     MAXIMUM_NUMBER_OF_RESOURCE_ENTRIES = 4096
 
+    MAXIMUM_RSA_MODULUS_BITS = 16384
+    MAXIMUM_RSA_EXPONENT_BITS = 64
+
     # The first block read for pefile: DOS, NT and section headers.
     HEADERS_READ_SIZE = 4096
 
@@ -697,6 +700,16 @@ class PEVersionInfoParser(interface.FileObjectParser):
             raise SignatureError("RSA signature with a non-RSA signer certificate")
         modulus = public_key["public_key"].parsed["modulus"].native
         exponent = public_key["public_key"].parsed["public_exponent"].native
+        # The modular exponentiation costs grow with both sizes: refuse keys
+        # no code signing certificate has (a crafted one could stall parsing).
+        if not (
+            0 < modulus.bit_length() <= self.MAXIMUM_RSA_MODULUS_BITS
+            and 0 < exponent.bit_length() <= self.MAXIMUM_RSA_EXPONENT_BITS
+        ):
+            raise SignatureError(
+                f"unsupported RSA key: {modulus.bit_length():d}-bit modulus, "
+                f"{exponent.bit_length():d}-bit exponent"
+            )
         # The signature covers the DER of the signed attributes as a SET OF.
         signed_attributes_der = signed_attributes.untag().dump()
         signature = signer_info["signature"].native
@@ -726,7 +739,7 @@ class PEVersionInfoParser(interface.FileObjectParser):
                 raise SignatureError("signature does not verify with the signer key")
         return True
 
-    def _ParseSignature(self, file_object, headers, event_data):
+    def _ParseSignature(self, parser_mediator, file_object, headers, event_data):
         """Parses the Authenticode signature and checks the digest.
 
         Raises:
@@ -771,11 +784,19 @@ class PEVersionInfoParser(interface.FileObjectParser):
             event_data.signer_serial_number = format(certificate.serial_number, "x")
             event_data.digest_algorithm = digest_algorithm
 
-            signing_time = self._GetSigningTime(signer_info)
-            if signing_time is not None:
-                timestamp = int(signing_time.timestamp() * 1000000)
-                event_data.signing_time = dfdatetime_posix_time.PosixTimeInMicroseconds(
-                    timestamp=timestamp
+            try:
+                signing_time = self._GetSigningTime(signer_info)
+                if signing_time is not None:
+                    timestamp = int(signing_time.timestamp() * 1000000)
+                    event_data.signing_time = (
+                        dfdatetime_posix_time.PosixTimeInMicroseconds(
+                            timestamp=timestamp
+                        )
+                    )
+            except Exception as exception:  # pylint: disable=broad-except
+                # A damaged timestamp must not hide the digest check.
+                parser_mediator.ProduceWarning(
+                    f"Authenticode signing time unreadable: {exception!s}"
                 )
 
             self._VerifySignerInfo(signer_info, certificate, indirect_data.contents)
@@ -827,7 +848,7 @@ class PEVersionInfoParser(interface.FileObjectParser):
                 self._ParseVersionStrings(
                     parser_mediator, file_object, headers, event_data
                 )
-            self._ParseSignature(file_object, headers, event_data)
+            self._ParseSignature(parser_mediator, file_object, headers, event_data)
         except SignatureError as exception:
             event_data.digest_matches = None
             event_data.signature_status = f"damaged: {exception!s}"
