@@ -376,7 +376,8 @@ class PEVersionInfoParser(interface.FileObjectParser):
 
         Returns:
           dict[str, int]: checksum_offset, security_entry_offset (or None),
-              resource_size, certificate_offset and certificate_size.
+              resource_rva, resource_size, certificate_offset,
+              certificate_size and file_size.
 
         Raises:
           WrongParser: if the file is not a PE image.
@@ -741,6 +742,13 @@ class PEVersionInfoParser(interface.FileObjectParser):
 
     def _ParseSignature(self, parser_mediator, file_object, headers, event_data):
         """Parses the Authenticode signature and checks the digest.
+
+        Args:
+          parser_mediator (ParserMediator): mediates interactions between parsers
+              and other components, such as storage and dfVFS.
+          file_object (dfvfs.FileIO): file-like object.
+          headers (dict[str, int]): what _ReadHeaders read.
+          event_data (PEVersionInfoEventData): event data to fill.
 
         Raises:
           SignatureError: if the signature is damaged.
