@@ -10,7 +10,7 @@ DEBIAN_PACKAGES := ntfs-3g ewf-tools faketime python3-venv chromium fonts-dejavu
 DEMO_DIR ?= $(CURDIR)/.demo
 DEMO_IMAGE ?= test_data/images/rat_drop.E01
 
-.PHONY: all demo test bench fuzz eval install system-deps clean
+.PHONY: all demo test bench fuzz eval install system-deps test-data clean
 
 all: test
 
@@ -37,6 +37,17 @@ install: system-deps $(PY)
 	@# A stale build/ directory would ship files deleted from the tree.
 	rm -rf build
 	$(PY) -m pip install -q ".[test]"
+	@$(MAKE) --no-print-directory test-data
+
+# Real PE files for the pe_version_info tests: Debian's shim-signed
+# (shimx64.efi.signed, signed by Microsoft) is downloaded with apt-get download
+# and unpacked with dpkg-deb -x (never installed) into the git-ignored
+# test_data/cache, once. tests/real_pe.py does the work.
+test-data: $(PY)
+	@$(PY) -m tests.real_pe >/dev/null || { \
+	  if command -v apt-get >/dev/null; then \
+	    $(SUDO) apt-get update -qq && $(PY) -m tests.real_pe >/dev/null; \
+	  else false; fi; }
 
 test: install
 	$(BIN)/pytest -q
@@ -74,4 +85,4 @@ demo: install
 	  -o $(DEMO_DIR)/netsupport.jsonl > /dev/null
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) build *.egg-info
+	rm -rf $(VENV) $(DEMO_DIR) build *.egg-info test_data/cache

@@ -13,7 +13,12 @@ median of N runs taken:
    with (a) a no-op analysis plugin, (b) plaso's tagging plugin with a
    NetSupport tag file, (c) the netsupport plugin and (d) the netsupport
    plugin with --netsupport-no-sigma; wall time, events/s and peak RSS;
-3. scaling: the netsupport plugin at 1/4, 1/2 and all of that size.
+3. scaling: the netsupport plugin at 1/4, 1/2 and all of that size;
+4. PE extraction: log2timeline --parsers win7 with and without the extension
+   on an OS directory of thousands of PE files (most outside \\Windows\\):
+   copies of real PEs (pip's launchers, setuptools' launchers, Debian's
+   Microsoft-signed shimx64.efi.signed) with small variations, and forge PEs
+   with version resources. Run with --only pe_extraction.
 
 The results go to stdout and benchmarks/RESULTS.md. --quick runs reduced
 sizes (for a smoke test or a short time budget).
@@ -26,6 +31,7 @@ import datetime
 import math
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -74,6 +80,10 @@ SIZES = {
     # An extraction run takes about 2.5 minutes here: two per side keep
     # make bench under 20 minutes.
     "extraction_runs": (2, 3),
+    # PE files in the PE-heavy source; a fifth of them under Windows.
+    # About 1.5 minutes per extraction run here; 3 sides x 2 runs.
+    "pe_files": (2000, 300),
+    "pe_extraction_runs": (2, 1),
     "runs": (3, 3),
     "scaling_runs": (1, 1),
 }
@@ -299,6 +309,230 @@ def BenchmarkExtraction(work_directory, evtx_copies, small_files, runs):
     }
 
 
+def RealPEFiles():
+    """Returns the real PE files the PE-heavy source copies: (path, signed)."""
+    sys.path.insert(0, REPOSITORY_ROOT)
+    from tests import real_pe  # pylint: disable=import-outside-toplevel
+
+    site_packages = os.path.dirname(os.path.dirname(real_pe.PipLauncherPath()))
+    site_packages = os.path.dirname(os.path.dirname(site_packages))
+    unsigned = sorted(
+        os.path.join(folder, name)
+        for pattern_folder in ("pip/_vendor/distlib", "setuptools")
+        for folder in [os.path.join(site_packages, pattern_folder)]
+        if os.path.isdir(folder)
+        for name in os.listdir(folder)
+        if name.endswith(".exe")
+    )
+    return unsigned, real_pe.ShimPath()
+
+
+def BuildPESource(directory, pe_files):
+    """Builds an OS directory source with pe_files PE files.
+
+    A fifth goes under Windows\\System32 and Windows\\SysWOW64 (skipped by
+    pe_version_info, parsed by plaso's pe). Outside: 2% exact copies of the
+    signed shimx64.efi.signed (1 MiB each: the digest is computed), 2% of them
+    with one byte changed, 36% copies of pip's and setuptools' launchers with a
+    few bytes of overlay appended (so no two files are equal) and 40% forge PEs
+    with version resources and varied strings and sizes.
+    """
+    sys.path.insert(0, REPOSITORY_ROOT)
+    from tests.forge import pe as forge_pe  # pylint: disable=import-outside-toplevel
+
+    unsigned, shim = RealPEFiles()
+    with open(shim, "rb") as file_object:
+        shim_data = file_object.read()
+    launchers = []
+    for path in unsigned:
+        with open(path, "rb") as file_object:
+            launchers.append(file_object.read())
+    compile_time = datetime.datetime(2020, 5, 4, 3, 2, 1, tzinfo=datetime.timezone.utc)
+    counts = {"windows": 0, "shim": 0, "shim_changed": 0, "launcher": 0, "forge": 0}
+    for index in range(pe_files):
+        kind = index % 50
+        if kind < 10:
+            folder = os.path.join(
+                directory, "Windows", ("System32", "SysWOW64")[index % 2]
+            )
+            name, data = f"sys{index:05d}.dll", launchers[index % len(launchers)]
+            counts["windows"] += 1
+        else:
+            folder = os.path.join(
+                directory, "Program Files", f"Vendor{index % 97:02d}", f"App{index % 7}"
+            )
+            if kind == 10:
+                name, data = f"boot{index:05d}.efi", shim_data
+                counts["shim"] += 1
+            elif kind == 11:
+                changed = bytearray(shim_data)
+                changed[4096 + index % 1024] ^= 0x01
+                name, data = f"boot{index:05d}.efi", bytes(changed)
+                counts["shim_changed"] += 1
+            elif kind < 30:
+                data = launchers[index % len(launchers)] + index.to_bytes(4, "little")
+                name = f"launcher{index:05d}.exe"
+                counts["launcher"] += 1
+            else:
+                data = forge_pe.build_pe(
+                    compile_time,
+                    {
+                        "CompanyName": f"Vendor {index % 97:d} Ltd",
+                        "FileDescription": f"Application {index:d}",
+                        "FileVersion": f"1.{index % 10:d}.{index:d}.0",
+                        "OriginalFilename": f"app{index:d}.exe",
+                        "ProductName": f"Product {index % 13:d}",
+                        "ProductVersion": f"1.{index % 10:d}",
+                    },
+                    machine=("i386", "amd64")[index % 2],
+                    padding=(index % 16) * 4096,
+                )
+                name = f"app{index:05d}.exe"
+                counts["forge"] += 1
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, name), "wb") as file_object:
+            file_object.write(data)
+    return counts
+
+
+def BenchmarkPEExtraction(work_directory, pe_files, runs):
+    """Extension versus stock log2timeline on the PE-heavy source."""
+    source = os.path.join(work_directory, "pe-source")
+    if not os.path.isdir(source):
+        Log(f"  building source: {pe_files:,d} PE files")
+        counts = BuildPESource(source, pe_files)
+    else:
+        counts = None
+    size = sum(
+        os.path.getsize(os.path.join(folder, name))
+        for folder, _, names in os.walk(source)
+        for name in names
+    )
+    event_counts = {}
+    version_info_events = {}
+
+    def Measure(side):
+        storage_file = os.path.join(work_directory, f"pe-{side}.plaso")
+        if os.path.exists(storage_file):
+            os.remove(storage_file)
+        env = {"PLASO_NETSUPPORT_DISABLE": "1" if side == "stock" else "0"}
+        # The third side is the extension without this parser: it separates
+        # the parser's cost from the extension's fixed cost (its import in
+        # every process).
+        parsers = "win7,!pe_version_info" if side == "without_parser" else "win7"
+        # CPU time of the whole process tree (plaso waits for its workers):
+        # less disturbed than wall time by other load on a shared machine.
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        measurement = RunMeasured(
+            [
+                Script("log2timeline"), "--status_view", "none", "--quiet",
+                "--parsers", parsers, "--storage_file", storage_file, source,
+            ],
+            env=env,
+            cwd=work_directory,
+        )  # fmt: skip
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        measurement.cpu = (after.ru_utime + after.ru_stime) - (
+            usage.ru_utime + usage.ru_stime
+        )
+        Log(f"      CPU time {measurement.cpu:.1f} s")
+        event_counts[side] = CountContainers(storage_file, "event")
+        version_info_events[side] = CountVersionInfo(storage_file)
+        os.remove(storage_file)
+        return measurement
+
+    results = Alternate(["extension", "stock", "without_parser"], runs, Measure)
+    Log("  parser CPU time, in process")
+    parser_cost = MeasureParserCost(source)
+    Log(
+        f"    pe_version_info {parser_cost['cpu']['pe_version_info']:.2f} s, "
+        f"pe {parser_cost['cpu']['pe']:.2f} s over {parser_cost['files']:,d} files"
+    )
+    return {
+        "results": results,
+        "parser_cost": parser_cost,
+        "events": event_counts,
+        "version_info_events": version_info_events,
+        "ratio": Median(results["extension"]) / Median(results["stock"]),
+        "minimum_ratio": min(m.wall for m in results["extension"])
+        / min(m.wall for m in results["stock"]),
+        "cpu_ratio": Median(results["extension"], "cpu")
+        / Median(results["stock"], "cpu"),
+        "parser_ratio": Median(results["extension"])
+        / Median(results["without_parser"]),
+        "parser_cpu_ratio": Median(results["extension"], "cpu")
+        / Median(results["without_parser"], "cpu"),
+        "pe_files": pe_files,
+        "counts": counts,
+        "size": size,
+    }
+
+
+def MeasureParserCost(source):
+    """CPU time of pe_version_info and of plaso's pe parser over the source.
+
+    Wall-clock ratios on a shared machine are noisy; this measures, in this
+    process, the parsers alone on every PE file (each parser as the extractor
+    runs it: only where its filters match), with time.process_time().
+
+    Returns:
+      dict[str, object]: files, CPU seconds per parser and the slowest file.
+    """
+    sys.path.insert(0, REPOSITORY_ROOT)
+    # pylint: disable=import-outside-toplevel
+    from plaso.parsers import pe as plaso_pe
+    from plaso_netsupport.parsers import pe_version_info
+    from tests import parser_helpers
+
+    parsers = {
+        "pe_version_info": pe_version_info.PEVersionInfoParser(),
+        "pe": plaso_pe.PEParser(),
+    }
+    (windows_filter,) = pe_version_info.PEVersionInfoParser.FILTERS
+    paths = sorted(
+        os.path.join(folder, name)
+        for folder, _, names in os.walk(source)
+        for name in names
+    )
+    cpu = {name: 0.0 for name in parsers}
+    slowest = (0.0, None)
+    for path in paths:
+        for name, parser in parsers.items():
+            start = time.process_time()
+            if name == "pe_version_info":
+                # The path-only filter, as the extractor applies it.
+                path_spec = parser_helpers.path_spec_factory.Factory.NewPathSpec(
+                    parser_helpers.dfvfs_definitions.TYPE_INDICATOR_OS, location=path
+                )
+                if pe_version_info.IsInWindowsDirectory(path_spec):
+                    cpu[name] += time.process_time() - start
+                    continue
+                parser_helpers.ParseFile(parser, path)
+            else:
+                parser_helpers.ParseFile(parser, path)
+            elapsed = time.process_time() - start
+            cpu[name] += elapsed
+            if name == "pe_version_info" and elapsed > slowest[0]:
+                slowest = (elapsed, os.path.relpath(path, source))
+    del windows_filter
+    return {"files": len(paths), "cpu": cpu, "slowest": slowest}
+
+
+def CountVersionInfo(storage_file):
+    """Returns the number of netsupport:pe:version_info event data stored."""
+    from plaso.storage import factory  # pylint: disable=import-outside-toplevel
+
+    reader = factory.StorageFactory.CreateStorageReaderForFile(storage_file)
+    try:
+        return sum(
+            1
+            for event_data in reader.GetAttributeContainers("event_data")
+            if event_data.data_type == "netsupport:pe:version_info"
+        )
+    finally:
+        reader.Close()
+
+
 ANALYSIS_VARIANTS = {
     "noop": ["--analysis", "bench_noop"],
     "tagging": ["--analysis", "tagging", "--tagging-file", TAG_FILE],
@@ -435,7 +669,70 @@ def Mark(value, target, strict=False):
     return "meets target" if passed else "MISSES target"
 
 
-def FormatReport(arguments, machine, extraction, analysis, scaling, elapsed):
+def FormatPEReport(pe_extraction):
+    """Formats the PE extraction results as Markdown lines."""
+    mib = 2**20
+    counts = pe_extraction["counts"] or {}
+    ext = pe_extraction["results"]
+    lines = [
+        "## PE extraction: log2timeline --parsers win7, extension vs stock",
+        "",
+        f"Source: an **OS directory** of {pe_extraction['pe_files']:,d} PE files "
+        f"({pe_extraction['size'] / mib:.0f} MiB): {counts.get('windows', 0):,d} under "
+        "`Windows\\System32` and `Windows\\SysWOW64` (skipped by `pe_version_info`), "
+        f"{counts.get('shim', 0):,d} copies of Debian's Microsoft-signed "
+        f"`shimx64.efi.signed` (1 MiB, digest computed), "
+        f"{counts.get('shim_changed', 0):,d} copies of it with one byte changed, "
+        f"{counts.get('launcher', 0):,d} copies of pip's and setuptools' launchers "
+        "with a 4-byte overlay each, and "
+        f"{counts.get('forge', 0):,d} forge PEs with version resources (0-60 KiB "
+        "padding), under `Program Files`. Stock = `PLASO_NETSUPPORT_DISABLE=1`.",
+        "",
+        "| Side | Events | pe_version_info event data | Wall times (s) | Median (s) | CPU times (s) | Median CPU (s) | Peak RSS main / worker (MiB) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for side in ("extension", "stock", "without_parser"):
+        walls = ", ".join(f"{m.wall:.1f}" for m in ext[side])
+        lines.append(
+            f"| {side} | {pe_extraction['events'].get(side, 0):,d} | "
+            f"{pe_extraction['version_info_events'].get(side, 0):,d} | {walls} | "
+            f"{Median(ext[side]):.1f} | "
+            f"{', '.join(f'{m.cpu:.1f}' for m in ext[side])} | "
+            f"{Median(ext[side], 'cpu'):.1f} | "
+            f"{max(m.main_rss for m in ext[side]) / mib:.0f} / "
+            f"{max(m.child_rss for m in ext[side]) / mib:.0f} |"
+        )
+    cost = pe_extraction["parser_cost"]
+    stock_median = Median(ext["stock"])
+    lines += [
+        "",
+        f"**Ratio extension/stock: {pe_extraction['ratio']:.3f}** (target <= 1.03: "
+        f"{Mark(pe_extraction['ratio'], 1.03)}); ratio of the fastest runs: "
+        f"{pe_extraction['minimum_ratio']:.3f}; ratio of the median CPU times of the "
+        f"log2timeline process trees: **{pe_extraction['cpu_ratio']:.3f}**.",
+        "",
+        "`without_parser` is the extension with `--parsers win7,!pe_version_info`: "
+        "extension/without_parser isolates this parser (and its events) from the "
+        "extension's fixed cost: wall "
+        f"**{pe_extraction['parser_ratio']:.3f}**, CPU "
+        f"**{pe_extraction['parser_cpu_ratio']:.3f}**.",
+        "",
+        "Parser CPU time measured in one process (`time.process_time()`, each parser "
+        f"alone on all {cost['files']:,d} files, filters applied as the extractor does): "
+        f"`pe_version_info` {cost['cpu']['pe_version_info']:.2f} s "
+        f"({cost['cpu']['pe_version_info'] / cost['files'] * 1000:.2f} ms per file, "
+        f"slowest {cost['slowest'][0] * 1000:.1f} ms: `{cost['slowest'][1]}`), "
+        f"plaso's `pe` {cost['cpu']['pe']:.2f} s. Our parser's CPU time is "
+        f"{cost['cpu']['pe_version_info'] / stock_median * 100:.1f}% of the stock "
+        "median wall time (log2timeline runs two worker processes).",
+        "",
+    ]
+    return lines
+
+
+def FormatReport(
+    arguments, machine, extraction, analysis, scaling, elapsed, pe_extraction=None
+):
     """Formats the results as Markdown."""
     mib = 2**20
     lines = [
@@ -485,6 +782,8 @@ def FormatReport(arguments, machine, extraction, analysis, scaling, elapsed):
             f"{Mark(extraction['ratio'], 1.03)})",
             "",
         ]
+    if pe_extraction:
+        lines += FormatPEReport(pe_extraction)
     if analysis:
         lines += [
             f"## Analysis: psort -o null on {analysis['events']:,d} events",
@@ -554,7 +853,8 @@ def Main():
     parser.add_argument("--work-directory", default=None, help="keep stores here")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument(
-        "--only", choices=["extraction", "analysis", "scaling"], action="append",
+        "--only", choices=["extraction", "analysis", "scaling", "pe_extraction"],
+        action="append",
         help="run only these parts (repeatable)",
     )  # fmt: skip
     parser.add_argument("--results", default=RESULTS_FILE, help="Markdown output file")
@@ -570,7 +870,9 @@ def Main():
     arguments.runs_description = (
         f"{extraction_runs} extraction and {analysis_runs} analysis runs per side"
     )
-    parts = set(arguments.only or ["extraction", "analysis", "scaling"])
+    parts = set(
+        arguments.only or ["extraction", "analysis", "scaling", "pe_extraction"]
+    )
 
     work_directory = arguments.work_directory or tempfile.mkdtemp(
         prefix="netsupport-bench-"
@@ -580,8 +882,18 @@ def Main():
     machine = MachineDescription()
     Log(f"work directory: {work_directory}")
     Log(f"machine: {machine}")
-    extraction = analysis = scaling = None
+    extraction = analysis = scaling = pe_extraction = None
     try:
+        if "pe_extraction" in parts:
+            Log("== PE extraction (log2timeline --parsers win7): extension vs stock")
+            pe_extraction = BenchmarkPEExtraction(
+                work_directory,
+                sizes["pe_files"],
+                arguments.runs or sizes["pe_extraction_runs"],
+            )
+            Log(
+                f"  ratio extension/stock: {pe_extraction['ratio']:.3f} (target <= 1.03)"
+            )
         if "extraction" in parts:
             Log("== extraction (log2timeline --parsers win7): extension vs stock")
             extraction = BenchmarkExtraction(
@@ -636,7 +948,9 @@ def Main():
             shutil.rmtree(work_directory, ignore_errors=True)
 
     elapsed = time.perf_counter() - started
-    report = FormatReport(arguments, machine, extraction, analysis, scaling, elapsed)
+    report = FormatReport(
+        arguments, machine, extraction, analysis, scaling, elapsed, pe_extraction
+    )
     with open(arguments.results, "w", encoding="utf-8") as file_object:
         file_object.write(report)
     Log(f"== done in {elapsed / 60:.1f} min; results written to {arguments.results}")

@@ -36,6 +36,10 @@ PRESETS_FILE = os.path.join(_PARSERS_DIRECTORY, "presets.yaml")
 # a Windows image (win7 and winxp include win_gen) runs them.
 WINDOWS_PRESETS = ("win_gen",)
 
+# Our parsers without the netsupport_ prefix (they serve any case, not only
+# NetSupport ones); they join the Windows presets too.
+GENERIC_PARSERS = ("pe_version_info",)
+
 _MARKER = "_plaso_netsupport_wrapped"
 
 
@@ -99,7 +103,7 @@ def AddPresets(presets_manager):
         for preset in our_presets
         if preset.name == "netsupport"
         for name in preset.parsers
-        if name.startswith("netsupport_")
+        if name.startswith("netsupport_") or name in GENERIC_PARSERS
     ]
     for preset_name in WINDOWS_PRESETS:
         preset = presets_manager._definitions.get(preset_name)

@@ -18,11 +18,13 @@ from plaso.storage.fake import writer as fake_writer
 from plaso_netsupport import hooks
 from plaso_netsupport.parsers import client32_ini
 from plaso_netsupport.parsers import nsm_lic
+from plaso_netsupport.parsers import pe_version_info
 from plaso_netsupport.parsers import winreg_netsupport
 
 _DATA_TYPES = (
     client32_ini.NetSupportClient32ConfigEventData.DATA_TYPE,
     nsm_lic.NetSupportLicenceEventData.DATA_TYPE,
+    pe_version_info.PEVersionInfoEventData.DATA_TYPE,
     winreg_netsupport.NetSupportRegistryKeyEventData.DATA_TYPE,
 )
 

@@ -13,3 +13,4 @@ through filestat and the kit-file analysis.
 from plaso_netsupport.parsers import client32_ini
 from plaso_netsupport.parsers import nsm_lic
 from plaso_netsupport.parsers import winreg_netsupport
+from plaso_netsupport.parsers import pe_version_info
