@@ -30,6 +30,7 @@ from plaso_netsupport import html_report
 from plaso_netsupport import navigator
 from plaso_netsupport.analysis import report as report_module
 from plaso_netsupport.cli import PlasoScript, UsageError
+from plaso_netsupport.collection import fast
 
 CSV_FIELDS = "datetime,timestamp_desc,source,source_long,tag,message"
 NETSUPPORT_FILTER = "tag contains 'netsupport'"
@@ -521,6 +522,8 @@ def ExtractionCommand(arguments, source, storage, output_directory, status_view)
         value = getattr(arguments, option)
         if value:
             command += [f"--{option}", str(value)]
+    if getattr(arguments, "fast", False):
+        command += fast.ExtractionArguments(arguments)
     command.append(os.path.abspath(source))
     return command, log_path
 
@@ -613,6 +616,16 @@ def Triage(arguments):
                 runner.Run(
                     "extraction (log2timeline)", command, log_path, output_directory
                 )
+                if getattr(arguments, "fast", False):
+                    fast.SecondPass(
+                        lambda step, child, log: runner.Run(
+                            step, child, log, output_directory
+                        ),
+                        command,
+                        storage,
+                        source,
+                        output_directory,
+                    )
                 done.append("extraction (log2timeline)")
 
             _Say("[2/5] analysis: psort --analysis netsupport")
@@ -833,6 +846,13 @@ def AddTriageArguments(parser):
         dest="artifact_filters_file",
     )
     group.add_argument("--parsers", help="parser filter expression")
+    group.add_argument(
+        "--fast",
+        action="store_true",
+        help="targeted collection: only NetSupport's files and the Windows "
+        "sources the analysis reads (ForensicArtifacts group NetSupportTriage), "
+        "then the kit folders found; see README",
+    )
     group = parser.add_argument_group("analysis options")
     group.add_argument("--allowlist", help="allowlist YAML file")
     group.add_argument(
