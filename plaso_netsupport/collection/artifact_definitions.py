@@ -34,7 +34,7 @@ TRIAGE_GROUP = "NetSupportTriage"
 EXPORT_GROUP = "NetSupportTriageExport"
 
 # How deep below a drop location a kit folder may be (1..N folder levels).
-DROP_DEPTH = 4
+DROP_DEPTH = 3
 # How deep below an install folder files are collected.
 INSTALL_DEPTH = 6
 
@@ -203,18 +203,31 @@ def KitFilePaths(knowledge):
     the kit is then searched there more widely than the knowledge file says,
     but no file can match two paths.
     """
-    bases = _Uncovered([Base(location) for location in knowledge.data["drop_locations"]])
+    all_bases = [Base(location) for location in knowledge.data["drop_locations"]]
+    bases = _Uncovered(all_bases)
     groups = {}
     for base in bases:
         groups.setdefault(_Segments(base)[0].lower(), []).append(base)
     globs = []
     for members in groups.values():
+        # Deep enough for every location the group covers (e.g. %TEMP% below
+        # %LOCALAPPDATA%).
+        covered = [
+            base
+            for base in all_bases
+            if any(Covers(member, base) for member in members)
+        ]
         if len(members) == 1:
+            depth = (
+                max(len(_Segments(base)) for base in covered)
+                - len(_Segments(members[0]))
+                + DROP_DEPTH
+            )
             globs.append(members[0])
-            globs.append(f"{members[0]}\\**{DROP_DEPTH:d}")
+            globs.append(f"{members[0]}\\**{depth:d}")
         else:
             root = _Segments(members[0])[0]
-            depth = max(len(_Segments(base)) - 1 for base in members) + DROP_DEPTH
+            depth = max(len(_Segments(base)) - 1 for base in covered) + DROP_DEPTH
             globs.append(f"\\{root}\\**{depth:d}")
     return [f"{glob}\\{name}" for glob in globs for name in sorted(knowledge.kit_files)]
 

@@ -60,27 +60,25 @@ def _PlasoScript(name):
 def ExtractionArguments(arguments=None):
     """Returns the log2timeline options of the targeted pass 1.
 
-    The examiner's own --artifact_filters are added to NetSupportTriage.
-
     Raises:
-      UsageError: if an artifact filters file was given (plaso reads either
-          the names or the file).
+      UsageError: if the examiner gave artifact filters too: a Windows
+          Registry key source among them would make plaso parse only those
+          keys of every hive, and the analysis would miss services and Run
+          keys.
     """
-    names = [artifact_definitions.TRIAGE_GROUP]
-    if arguments is not None:
-        if getattr(arguments, "artifact_filters_file", None):
-            raise _UsageError()(
-                "--fast cannot be combined with --artifact_filters_file; "
-                "pass the names with --artifact_filters"
-            )
-        for name in (getattr(arguments, "artifact_filters", None) or "").split(","):
-            if name.strip() and name.strip() not in names:
-                names.append(name.strip())
+    if arguments is not None and (
+        getattr(arguments, "artifact_filters", None)
+        or getattr(arguments, "artifact_filters_file", None)
+    ):
+        raise _UsageError()(
+            "--fast selects the artifact filters itself (NetSupportTriage); "
+            "leave out --artifact_filters and --artifact_filters_file"
+        )
     return [
         "--custom_artifact_definitions",
         artifact_definitions.DEFINITIONS_PATH,
         "--artifact_filters",
-        ",".join(names),
+        artifact_definitions.TRIAGE_GROUP,
     ]
 
 
