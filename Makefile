@@ -46,6 +46,7 @@ fuzz: install
 
 bench: install
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/fast_triage.py --work-directory .bench-fast
 
 demo: install
 	@rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
@@ -61,4 +62,4 @@ demo: install
 	@$(PY) -m plaso_netsupport.show_report $(DEMO_DIR)/case.plaso
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) build *.egg-info
+	rm -rf $(VENV) $(DEMO_DIR) .bench-fast build *.egg-info

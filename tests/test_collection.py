@@ -23,9 +23,7 @@ from plaso_netsupport.collection import targeted
 from tests import plaso_run
 from tests import scenario_cache
 
-UPSTREAM_DIRECTORY = os.path.join(
-    os.path.dirname(artifacts_reader.__file__), "data"
-)
+UPSTREAM_DIRECTORY = os.path.join(os.path.dirname(artifacts_reader.__file__), "data")
 DEFINITIONS = artifact_definitions.DEFINITIONS_PATH
 
 
@@ -35,9 +33,9 @@ def _Read(path):
 
 
 def test_committed_definitions_are_generated():
-    assert _Read(DEFINITIONS) == artifact_definitions.Render(), (
-        "run python -m plaso_netsupport.collection.artifact_definitions"
-    )
+    assert (
+        _Read(DEFINITIONS) == artifact_definitions.Render()
+    ), "run python -m plaso_netsupport.collection.artifact_definitions"
     assert artifact_definitions.Main(["--check"]) == 0
 
 
@@ -175,7 +173,9 @@ def test_extraction_arguments():
         artifact_filters = "WindowsRunKeys"
         artifact_filters_file = None
 
-    from plaso_netsupport.cli import UsageError  # pylint: disable=import-outside-toplevel
+    from plaso_netsupport.cli import (
+        UsageError,
+    )  # pylint: disable=import-outside-toplevel
 
     with pytest.raises(UsageError, match="--fast selects"):
         fast.ExtractionArguments(Arguments())

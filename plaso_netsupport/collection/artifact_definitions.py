@@ -122,8 +122,7 @@ def SegmentsIntersect(first, second):
     first_suffix = first_suffix.replace("*", "")
     second_suffix = second_suffix.replace("*", "")
     return (
-        first_prefix.startswith(second_prefix)
-        or second_prefix.startswith(first_prefix)
+        first_prefix.startswith(second_prefix) or second_prefix.startswith(first_prefix)
     ) and (first_suffix.endswith(second_suffix) or second_suffix.endswith(first_suffix))
 
 

@@ -206,7 +206,9 @@ def _Pending(folders, collected_paths):
     pending = {}
     for lower, segments in sorted(folders.items()):
         # A collected folder was processed with everything below it.
-        if any(lower[:length] in collected_paths for length in range(1, len(lower) + 1)):
+        if any(
+            lower[:length] in collected_paths for length in range(1, len(lower) + 1)
+        ):
             continue
         if _CompletelyCollected(segments):
             continue
@@ -215,9 +217,7 @@ def _Pending(folders, collected_paths):
     return {
         lower: segments
         for lower, segments in pending.items()
-        if not any(
-            other != lower and lower[: len(other)] == other for other in pending
-        )
+        if not any(other != lower and lower[: len(other)] == other for other in pending)
     }
 
 
@@ -329,7 +329,9 @@ def _ReadReport(storage_path):
         ReadReports,
     )
 
-    documents = [report_module.ParseReportText(text) for text in ReadReports(storage_path)]
+    documents = [
+        report_module.ParseReportText(text) for text in ReadReports(storage_path)
+    ]
     documents = [document for document in documents if document]
     return documents[-1] if documents else {}
 
