@@ -216,6 +216,21 @@ def test_filter_file_walks_down_to_the_kit_folder():
     ]
 
 
+def test_filter_file_of_a_directory_source_excludes_absolute_paths():
+    collected = _Paths("\\ProgramData\\Kit\\client32.ini")
+    text = fast.FilterFileText(
+        fast.KitFolders(collected), collected, source_directory="/cases/c1"
+    )
+    include, exclude = yaml.safe_load_all(text)
+    assert include["paths"] == ["\\\\ProgramData"]
+    assert exclude["paths"] == [
+        "\\\\ProgramData\\\\(?!(?:Kit)$).+",
+        "\\\\ProgramData\\\\Kit\\\\client32\\.ini",
+        "\\\\cases\\\\c1\\\\ProgramData\\\\(?!(?:Kit)$).+",
+        "\\\\cases\\\\c1\\\\ProgramData\\\\Kit\\\\client32\\.ini",
+    ]
+
+
 def test_filter_file_leaves_out_what_pass_one_collected_whole():
     knowledge_paths = _Paths(
         # An install folder: log2timeline processed everything below it.

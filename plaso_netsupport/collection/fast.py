@@ -221,7 +221,7 @@ def _Pending(folders, collected_paths):
     }
 
 
-def FilterFileText(folders, collected_paths):
+def FilterFileText(folders, collected_paths, source_directory=None):
     """Returns a plaso filter file collecting the kit folders pass 1 missed.
 
     plaso processes every entry below a collected folder. The filter includes
@@ -230,6 +230,15 @@ def FilterFileText(folders, collected_paths):
     give their own file system entry only (the analysis resolves change
     journal records by their parent folder's entry), the kit folder gives
     everything below it except the files pass 1 collected.
+
+    On a directory source, plaso matches included paths relative to the
+    source but excluded ones against the absolute path, so each exclusion is
+    written both ways.
+
+    Args:
+      folders (dict[tuple[str], list[str]]): kit folders.
+      collected_paths (dict[tuple[str], list[str]]): what pass 1 collected.
+      source_directory (Optional[str]): the source, when it is a directory.
 
     Returns:
       str: YAML text, or None if there is nothing to collect.
@@ -261,6 +270,15 @@ def FilterFileText(folders, collected_paths):
         for path_lower, path_segments in sorted(collected_paths.items()):
             if len(path_lower) > len(lower) and path_lower[: len(lower)] == lower:
                 exclude.append(_Regex(path_segments))
+    if source_directory:
+        prefix = _Regex(
+            [
+                segment
+                for segment in os.path.abspath(source_directory).split(os.sep)
+                if segment
+            ]
+        )
+        exclude += [prefix + path for path in exclude]
     documents = [
         {
             "description": "NetSupport kit folders found by the targeted pass",
@@ -375,7 +393,7 @@ def SecondPass(run, first_command, storage_path, source, work_directory):
         if os.path.exists(scratch):
             os.remove(scratch)
 
-    text = FilterFileText(folders, collected)
+    text = FilterFileText(folders, collected, source_directory)
     if text is None:
         return []
     filter_path = os.path.join(log_directory, FILTER_FILE_NAME)
