@@ -232,6 +232,13 @@ def Main():
         + "; ".join(f"{f[0]} {f[1]}" for f in full["findings"])
         + ")\n"
     )
+    text += (
+        "\nOn a directory source the host's last-access times change when a run "
+        "reads the kit files, so the tagged events of the two runs differ in those "
+        "times only; the analysis also reports the kit twice on a directory source "
+        "(once under the host path of the file system events, once under the "
+        "Windows path of the registry and event-log events), in both runs alike.\n"
+    )
     if arguments.files < 200000:
         text += (
             f"\nReduced size ({arguments.files:,d} < 200,000 files): a proof "
