@@ -63,6 +63,7 @@ eval: install
 
 bench: install
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/fast_triage.py --work-directory .bench-fast
 
 demo: install
 	@rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
@@ -86,3 +87,4 @@ demo: install
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) build *.egg-info test_data/cache
+	rm -rf $(VENV) $(DEMO_DIR) .bench-fast build *.egg-info

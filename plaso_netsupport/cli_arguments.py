@@ -166,6 +166,13 @@ def _AddTriageArguments(parser):
     group.add_argument(
         "--parsers", metavar="EXPRESSION", help="log2timeline parser filter expression"
     )
+    group.add_argument(
+        "--fast",
+        action="store_true",
+        help="targeted collection: only NetSupport's files and the Windows "
+        "sources the analysis reads (ForensicArtifacts group NetSupportTriage), "
+        "then the kit folders found; see README",
+    )
     _AddAnalysisOptions(parser)
 
 

@@ -91,11 +91,18 @@ def ExtractionCommand(options, source, storage, status_view, log_path=None):
     return command
 
 
-def ExtraExtractionArguments(options):  # pylint: disable=unused-argument
-    """Returns extra log2timeline arguments for a triage (none yet).
+def ExtraExtractionArguments(options):
+    """Returns extra log2timeline arguments for a triage.
 
-    The one place to add arguments derived from triage options.
+    The one place to add arguments derived from triage options: --fast adds
+    the NetSupportTriage artifact filters (plaso_netsupport.collection.fast).
     """
+    if getattr(options, "fast", False):
+        from plaso_netsupport.collection import (  # pylint: disable=import-outside-toplevel
+            fast,
+        )
+
+        return fast.ExtractionArguments(options)
     return []
 
 

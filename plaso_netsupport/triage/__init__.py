@@ -28,6 +28,7 @@ import sys
 from plaso_netsupport import plaso_commands
 from plaso_netsupport import storage as storage_module
 from plaso_netsupport.plaso_commands import NothingExamined, UsageError
+from plaso_netsupport.collection import fast
 from plaso_netsupport.triage import checks
 from plaso_netsupport.triage import exports
 from plaso_netsupport.triage.runner import Interrupted, Runner, StepFailed
@@ -165,6 +166,16 @@ def Triage(options):
                 runner.Run(
                     "extraction (log2timeline)", command, log_path, output_directory
                 )
+                if getattr(options, "fast", False):
+                    fast.SecondPass(
+                        lambda step, child, log: runner.Run(
+                            step, child, log, output_directory
+                        ),
+                        command,
+                        storage,
+                        source,
+                        output_directory,
+                    )
                 done.append("extraction (log2timeline)")
 
             Say("[2/5] analysis: psort --analysis netsupport")

@@ -1,0 +1,1 @@
+"""Targeted collection: ForensicArtifacts definitions and `triage --fast`."""
