@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 
@@ -49,6 +50,7 @@ QUEUE = "openrelik-worker-netsupport"
 ANALYSE_PLASO = "openrelik-worker-netsupport.tasks.analyse_plaso"
 EXTRACT_AND_ANALYSE = "openrelik-worker-netsupport.tasks.extract_and_analyse"
 TASK_TIMEOUT = 300
+HOSTNAME = f"netsupport-test-{os.getpid()}@127.0.0.1"
 RAT_FOLDER = "\\users\\amoreau\\appdata\\roaming\\msedgesandbox"
 LEGIT_FOLDER = "\\program files (x86)\\netsupport\\netsupport manager"
 OUTPUT_DATA_TYPES = {
@@ -216,7 +218,7 @@ def worker(redis_url, client, work_directory):
                 "-Q",
                 QUEUE,
                 "--hostname",
-                f"netsupport-test-{os.getpid()}@127.0.0.1",
+                HOSTNAME,
                 "--without-gossip",
                 "--without-mingle",
             ],
@@ -317,7 +319,8 @@ def _Failure(async_result, worker_log):
 
 def test_tasks_registered_with_metadata(client, worker):
     """The server finds our tasks and their task_config like get_registered_tasks."""
-    registered = client.control.inspect(timeout=5).registered("metadata")
+    inspect = client.control.inspect(timeout=10, destination=[HOSTNAME], limit=1)
+    registered = inspect.registered("metadata")
     assert registered, _Tail(worker[1])
     found = {}
     for tasks in registered.values():
@@ -380,7 +383,30 @@ def test_bad_inputs_fail_with_one_line_and_worker_keeps_serving(
 
 
 @pytest.fixture(scope="module")
-def concurrent_results(client, worker, evidence, work_directory):
+def progress_events(client, worker):
+    """Collects the task-progress events (as OpenRelik's mediator receives them)."""
+    events = []
+    ready = threading.Event()
+
+    class Receiver(client.events.Receiver):
+        def on_consume_ready(self, *args, **kwargs):
+            super().on_consume_ready(*args, **kwargs)
+            ready.set()
+
+    with client.connection_for_read() as connection:
+        receiver = Receiver(connection, handlers={"task-progress": events.append})
+        thread = threading.Thread(target=receiver.capture, daemon=True)
+        thread.start()
+        assert ready.wait(30), "event receiver not ready"
+        try:
+            yield events
+        finally:
+            receiver.should_stop = True
+            thread.join(30)
+
+
+@pytest.fixture(scope="module")
+def concurrent_results(client, worker, evidence, work_directory, progress_events):
     """Three tasks on three bundled images, submitted at once to two processes."""
     digests = {name: _Digest(item["path"]) for name, item in evidence.items()}
     submitted = {
@@ -409,6 +435,7 @@ def concurrent_results(client, worker, evidence, work_directory):
             async_result.state == "SUCCESS"
         ), f"{name}: {async_result.result}\n{_Tail(worker[1])}"
         results[name] = _Decode(value)
+        results[name]["task_id"] = async_result.id
     return results, digests, evidence
 
 
@@ -432,6 +459,19 @@ def test_concurrent_tasks_run_in_parallel(concurrent_results):
         later_start < earlier_end
         for (_, earlier_end), (later_start, _) in zip(spans, spans[1:])
     ), spans
+
+
+def test_progress_events(concurrent_results, progress_events):
+    results = concurrent_results[0]
+    for name, result in results.items():
+        events = [
+            event for event in progress_events if event["uuid"] == result["task_id"]
+        ]
+        assert events, name
+        assert events[0]["data"]["status"] == "starting"
+        assert {event["data"]["source"] for event in events} == {
+            "rat_drop.plaso" if name == "rat_drop" else f"{name}.E01"
+        }
 
 
 def test_output_files_as_openrelik_registers_them(concurrent_results):
