@@ -101,18 +101,46 @@ def _Tail(path, size=6000):
         return ""
 
 
+def _Descendants(pid):
+    """Returns the PIDs of all descendants of a process (from /proc)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "r", encoding="utf-8") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+    found, pending = [], [pid]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            found.append(child)
+            pending.append(child)
+    return found
+
+
 def _Stop(process, grace):
-    """Stops a process started in its own session, and its process group."""
+    """Stops a process we started, and everything it started.
+
+    SIGTERM first (Celery's warm shutdown waits for running tasks). A worker
+    still running after the grace period gets SIGKILL together with its
+    descendants, found while they are alive: its tasks run triage in sessions
+    of their own, and triage runs plaso in process groups of their own.
+    """
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=grace)
         except subprocess.TimeoutExpired:
             pass
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+    if process.poll() is None:
+        for pid in _Descendants(process.pid) + [process.pid]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
     process.wait(timeout=30)
 
 
@@ -559,3 +587,65 @@ def test_decoys_image_has_no_netsupport(concurrent_results):
     assert result["meta"]["installations"] == []
     assert result["task_report"]["summary"] == "decoys.E01: no NetSupport installation"
     assert _ReadOutput(result, "netsupport:timeline:jsonl").strip() == ""
+
+
+def _TriageRunModule():
+    """The worker's triage_run module, loaded from its file (no Celery app)."""
+    import importlib.util  # pylint: disable=import-outside-toplevel
+
+    spec = importlib.util.spec_from_file_location(
+        "openrelik_worker_netsupport_triage_run",
+        os.path.join(WORKER_DIRECTORY, "src", "triage_run.py"),
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_ewf_segments_are_one_source():
+    triage_run = _TriageRunModule()
+    files = [
+        {"display_name": name, "path": f"/stored/{index}"}
+        for index, name in enumerate(
+            ["disk.E01", "notes.txt", "disk.E02", "other.e01", "DISK.E03", "x.raw"]
+        )
+    ]
+    groups = [
+        [item["display_name"] for item in group]
+        for group in triage_run.GroupSources(files)
+    ]
+    assert groups == [
+        ["disk.E01", "disk.E02", "DISK.E03"],
+        ["notes.txt"],
+        ["other.e01"],
+        ["x.raw"],
+    ]
+
+
+def test_staged_names_are_plain_file_names():
+    triage_run = _TriageRunModule()
+    assert triage_run.SafeName("..\\..\\evil/../../x.E01", "f") == "x.E01"
+    assert triage_run.SafeName("WKS 07 (copy);$(id).plaso", "f") == (
+        "WKS 07 _copy_id_.plaso"
+    )
+    assert triage_run.SafeName(".hidden", "f") == "hidden"
+    assert triage_run.SafeName("", "fallback") == "fallback"
+    assert triage_run.SafeName(None, "fallback") == "fallback"
+
+
+def test_error_line_names_the_cause():
+    triage_run = _TriageRunModule()
+    tail = [
+        "plaso-netsupport: [2/5] analysis: psort --analysis netsupport",
+        "Traceback (most recent call last):",
+        '  File "psort", line 6, in <module>',
+        "sqlite3.DatabaseError: database disk image is malformed",
+        "plaso-netsupport: error: psort exited with 1 during analysis; see its "
+        "output above and .triage/logs/psort-analysis.log.gz",
+    ]
+    assert triage_run._ErrorLine(tail) == (  # pylint: disable=protected-access
+        "psort exited with 1 during analysis: "
+        "sqlite3.DatabaseError: database disk image is malformed"
+    )
+    assert triage_run._ErrorLine(["a", "  last   words  "]) == "last words"
+    assert triage_run._ErrorLine([]) == "no output"

@@ -28,6 +28,7 @@ import time
 import yaml
 from openrelik_worker_common.file_utils import create_output_file
 from openrelik_worker_common.reporting import Priority, Report, serialize_file_report
+from openrelik_worker_common.task_utils import create_task_result
 
 COMMAND_NAME = "plaso-netsupport"
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -152,6 +153,8 @@ def SafeName(display_name, fallback):
 
 def IsStorageFile(path):
     """True if the file starts like a plaso storage file (SQLite)."""
+    if not path or not os.path.isfile(path):
+        raise TaskError(f"input file not found on this worker: {path}")
     with open(path, "rb") as file_object:
         return file_object.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
 
@@ -334,7 +337,8 @@ class TriageJob:
         try:
             last_event = 0.0
             for line in process.stdout:
-                line = line.rstrip()
+                # Temporary paths mean nothing to the examiner.
+                line = line.rstrip().replace(work + os.sep, "")
                 if not line:
                     continue
                 tail.append(line)
@@ -357,7 +361,7 @@ class TriageJob:
         if returncode != 0:
             raise TaskError(
                 f"{COMMAND_NAME} triage failed on {self.display_name} "
-                f"(exit {returncode}): {_ErrorLine(tail, work)}"
+                f"(exit {returncode}): {_ErrorLine(tail)}"
             )
 
     def _Collect(self, directory, output_path):
@@ -399,7 +403,7 @@ def _Stop(process):
         process.wait()
 
 
-def _ErrorLine(tail, work):
+def _ErrorLine(tail):
     """Returns the error of triage's output as one line.
 
     That is triage's own error line, without its pointer to the logs (they
@@ -407,7 +411,7 @@ def _ErrorLine(tail, work):
     exception a plaso tool died with, if its output shows one.
     """
     prefix = f"{COMMAND_NAME}: error: "
-    lines = [line.replace(work + os.sep, "") for line in tail]
+    lines = list(tail)
     index = next(
         (i for i in range(len(lines) - 1, -1, -1) if lines[i].startswith(prefix)),
         None,
@@ -446,10 +450,6 @@ def RunTask(task, sources, task_config, workflow_id, output_path, kind):
     Raises:
         TaskError: on the first source that fails (one line, naming it).
     """
-    from openrelik_worker_common.task_utils import (  # pylint: disable=import-outside-toplevel
-        create_task_result,
-    )
-
     started = _Now()
     output_files = []
     file_reports = []
