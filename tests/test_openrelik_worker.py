@@ -37,8 +37,14 @@ if sys.version_info < (3, 11):
     )
 
 # pylint: disable=wrong-import-position
-import celery
-import redis
+try:
+    import celery
+    import redis
+except ImportError as exception:
+    raise ImportError(
+        f"{exception}: the OpenRelik worker's dependencies are missing; run "
+        f"`make install` (pip install ./openrelik-worker-netsupport)"
+    ) from exception
 
 from tests import scenario_cache
 
