@@ -178,10 +178,12 @@ def GroupSources(input_files):
 
 
 def _ConfigText(task_config, name):
+    """Returns a text field of the configuration ("" if blank), as typed."""
     value = (task_config or {}).get(name)
     if isinstance(value, list):  # some OpenRelik form fields arrive as lists
         value = "\n".join(str(item) for item in value)
-    return str(value).strip() if value not in (None, "") else ""
+    value = "" if value is None else str(value)
+    return value if value.strip() else ""
 
 
 def _IsTrue(value):
@@ -207,7 +209,16 @@ class TriageJob:
         self._files = source_files
         self._config = task_config or {}
         self._kind = kind
-        self.display_name = str(source_files[0].get("display_name") or "input")
+        # A segmented EWF image is named by its first segment.
+        self.primary_file = next(
+            (
+                item
+                for item in source_files
+                if str(item.get("display_name")).lower().endswith(".e01")
+            ),
+            source_files[0],
+        )
+        self.display_name = str(self.primary_file.get("display_name") or "input")
         self.notes = []
         self.command = []
 
@@ -297,10 +308,11 @@ class TriageJob:
 
     @staticmethod
     def _SigmaDirectory(rules, directory):
-        if "\n" not in rules and os.path.isabs(rules):
-            if not os.path.isdir(rules):
-                raise TaskError(f"no such Sigma rule directory on the worker: {rules}")
-            return rules
+        path = rules.strip()
+        if "\n" not in path and os.path.isabs(path):
+            if not os.path.isdir(path):
+                raise TaskError(f"no such Sigma rule directory on the worker: {path}")
+            return path
         try:
             documents = [document for document in yaml.safe_load_all(rules)]
         except yaml.YAMLError as exception:
@@ -382,7 +394,7 @@ class TriageJob:
                 output_path,
                 display_name=f"{base}.{suffix}",
                 data_type=data_type,
-                source_file_id=self._files[0].get("id"),
+                source_file_id=self.primary_file.get("id"),
             )
             shutil.move(path, output_file.path)
             outputs.append((file_name, output_file))
@@ -493,7 +505,7 @@ def RunTask(task, sources, task_config, workflow_id, output_path, kind):
                     text = handle.read()
                 markdown.append(text)
                 file_reports.append(
-                    serialize_file_report(source_files[0], output_file, report)
+                    serialize_file_report(job.primary_file, output_file, report)
                 )
     task_report = Report("NetSupport analysis")
     task_report.summary = "; ".join(summaries)
