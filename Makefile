@@ -7,6 +7,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages: the image forge (mkntfs, libntfs-3g, ewfacquire, faketime)
 # venv support, and headless Chromium to check the HTML report as rendered.
 DEBIAN_PACKAGES := ntfs-3g ewf-tools faketime python3-venv chromium fonts-dejavu-core
+# The OpenRelik worker's tests run a local Redis, OpenRelik's Celery broker.
+DEBIAN_PACKAGES += redis-server
 DEMO_DIR ?= $(CURDIR)/.demo
 DEMO_IMAGE ?= test_data/images/rat_drop.E01
 
@@ -37,6 +39,12 @@ install: system-deps $(PY)
 	@# A stale build/ directory would ship files deleted from the tree.
 	rm -rf build
 	$(PY) -m pip install -q ".[test]"
+	@# The OpenRelik worker needs Python 3.11+ (openrelik-worker-common does);
+	@# its tests skip on older Pythons.
+	@if $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then \
+	  rm -rf openrelik-worker-netsupport/build && \
+	  $(PY) -m pip install -q ./openrelik-worker-netsupport; \
+	else echo "Python < 3.11: OpenRelik worker not installed"; fi
 	@$(MAKE) --no-print-directory test-data
 
 # Real PE files for the pe_version_info tests: Debian's shim-signed
