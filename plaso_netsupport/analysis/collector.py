@@ -16,7 +16,7 @@ creations outside it, service and script events), not with other events.
 import re
 
 from plaso_netsupport.analysis import paths
-from plaso_netsupport.sigma import fields as evtx_fields
+from plaso_netsupport import evtx as evtx_fields
 
 # Folders whose files are never NetSupport kit files: keeping them would only
 # cost memory.

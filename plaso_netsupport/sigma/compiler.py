@@ -6,7 +6,7 @@ i/m/s flags, cidr, exists, gt/gte/lt/lte, fieldref). What reaches us is a tree
 of ConditionAND / ConditionOR / ConditionNOT nodes with field = value leaves
 whose values are typed (SigmaString with wildcards, SigmaRegularExpression,
 SigmaCIDRExpression, SigmaExpansion, ...). This module turns the tree into a
-nest of closures over a `fields` dict (see fields.py), once per rule, so that
+nest of closures over a `fields` dict (see plaso_netsupport/evtx.py), once per rule, so that
 matching an event is plain Python string operations.
 
 Semantics (as Sigma backends for Windows logs implement them):

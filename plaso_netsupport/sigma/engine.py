@@ -30,7 +30,8 @@ import yaml
 
 from plaso_netsupport import knowledge
 from plaso_netsupport.sigma import compiler
-from plaso_netsupport.sigma import fields as fields_module
+from plaso_netsupport.sigma import logsources
+from plaso_netsupport import evtx as fields_module
 
 from sigma import collection as sigma_collection
 from sigma import exceptions as sigma_exceptions
@@ -50,89 +51,9 @@ RULE_FILE_EXTENSIONS = (".yml", ".yaml")
 # Rule files larger than this are refused (a Sigma rule is a few KiB).
 MAXIMUM_RULE_FILE_SIZE = 1024 * 1024
 
-_SYSMON = "Microsoft-Windows-Sysmon/Operational"
-_POWERSHELL = "Microsoft-Windows-PowerShell/Operational"
-_POWERSHELL_CLASSIC = "Windows PowerShell"
-
-# Sigma logsource "service" (product windows) -> EVTX channel(s).
-SERVICE_CHANNELS = {
-    "security": ["Security"],
-    "system": ["System"],
-    "application": ["Application"],
-    "sysmon": [_SYSMON],
-    "powershell": [_POWERSHELL],
-    "powershell-classic": [_POWERSHELL_CLASSIC],
-    "taskscheduler": ["Microsoft-Windows-TaskScheduler/Operational"],
-    "wmi": ["Microsoft-Windows-WMI-Activity/Operational"],
-    "windefend": ["Microsoft-Windows-Windows Defender/Operational"],
-    "bits-client": ["Microsoft-Windows-Bits-Client/Operational"],
-    "firewall-as": [
-        "Microsoft-Windows-Windows Firewall With Advanced Security/Firewall"
-    ],
-    "terminalservices-localsessionmanager": [
-        "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational"
-    ],
-    "codeintegrity-operational": ["Microsoft-Windows-CodeIntegrity/Operational"],
-    "driver-framework": ["Microsoft-Windows-DriverFrameworks-UserMode/Operational"],
-    "ntlm": ["Microsoft-Windows-NTLM/Operational"],
-    "dns-server": ["DNS Server"],
-    "dns-client": ["Microsoft-Windows-DNS Client Events/Operational"],
-    "smbclient-security": ["Microsoft-Windows-SmbClient/Security"],
-    "smbclient-connectivity": ["Microsoft-Windows-SmbClient/Connectivity"],
-    "printservice-admin": ["Microsoft-Windows-PrintService/Admin"],
-    "printservice-operational": ["Microsoft-Windows-PrintService/Operational"],
-    "openssh": ["OpenSSH/Operational"],
-    "security-mitigations": [
-        "Microsoft-Windows-Security-Mitigations/Kernel Mode",
-        "Microsoft-Windows-Security-Mitigations/User Mode",
-    ],
-    "shell-core": ["Microsoft-Windows-Shell-Core/Operational"],
-    "appxdeployment-server": ["Microsoft-Windows-AppXDeploymentServer/Operational"],
-    "lsa-server": ["Microsoft-Windows-LSA/Operational"],
-    "capi2": ["Microsoft-Windows-CAPI2/Operational"],
-    "msexchange-management": ["MSExchange Management"],
-    "applocker": [
-        "Microsoft-Windows-AppLocker/MSI and Script",
-        "Microsoft-Windows-AppLocker/EXE and DLL",
-        "Microsoft-Windows-AppLocker/Packaged app-Deployment",
-        "Microsoft-Windows-AppLocker/Packaged app-Execution",
-    ],
-}
-
-# Sigma logsource "category" (product windows) -> [(channel, event ids)].
-CATEGORY_EVENTS = {
-    "process_creation": [("Security", {4688}), (_SYSMON, {1})],
-    "process_termination": [("Security", {4689}), (_SYSMON, {5})],
-    "ps_script": [(_POWERSHELL, {4104})],
-    "ps_module": [(_POWERSHELL, {4103})],
-    "ps_classic_start": [(_POWERSHELL_CLASSIC, {400})],
-    "ps_classic_provider_start": [(_POWERSHELL_CLASSIC, {600})],
-    "ps_classic_script": [(_POWERSHELL_CLASSIC, {800})],
-    "sysmon_status": [(_SYSMON, {4, 16})],
-    "network_connection": [(_SYSMON, {3})],
-    "driver_load": [(_SYSMON, {6})],
-    "image_load": [(_SYSMON, {7})],
-    "create_remote_thread": [(_SYSMON, {8})],
-    "raw_access_thread": [(_SYSMON, {9})],
-    "process_access": [(_SYSMON, {10})],
-    "file_event": [(_SYSMON, {11})],
-    "registry_add": [(_SYSMON, {12})],
-    "registry_delete": [(_SYSMON, {12})],
-    "registry_set": [(_SYSMON, {13})],
-    "registry_rename": [(_SYSMON, {14})],
-    "registry_event": [(_SYSMON, {12, 13, 14})],
-    "create_stream_hash": [(_SYSMON, {15})],
-    "pipe_created": [(_SYSMON, {17, 18})],
-    "wmi_event": [(_SYSMON, {19, 20, 21})],
-    "dns_query": [(_SYSMON, {22})],
-    "file_delete": [(_SYSMON, {23, 26})],
-    "clipboard_capture": [(_SYSMON, {24})],
-    "process_tampering": [(_SYSMON, {25})],
-    "file_block_executable": [(_SYSMON, {27})],
-    "file_block_shredding": [(_SYSMON, {28})],
-    "file_executable_detected": [(_SYSMON, {29})],
-    "sysmon_error": [(_SYSMON, {255})],
-}
+# Sigma logsource tables, from pySigma's Windows and Sysmon pipelines.
+SERVICE_CHANNELS = logsources.SERVICE_CHANNELS
+CATEGORY_EVENTS = logsources.CATEGORY_EVENTS
 
 _LABEL_INVALID_CHARACTERS = re.compile(r"[^A-Za-z0-9_]+")
 _TECHNIQUE_TAG = re.compile(r"^t\d{4}(\.\d{3})?$")
@@ -250,6 +171,11 @@ def _LogsourceTargets(logsource):
 
     targets = None
     if category:
+        if category in logsources.UNMAPPABLE_CATEGORIES:
+            raise compiler.UnsupportedError(
+                f"logsource category {category!r} is recorded by "
+                f"{logsources.UNMAPPABLE_CATEGORIES[category]}, not by an event log"
+            )
         if category not in CATEGORY_EVENTS:
             raise compiler.UnsupportedError(
                 f"logsource category {category!r} has no EVTX mapping"
