@@ -69,9 +69,10 @@ def _ServiceChannels():
 
 def _CategoryEvents(services):
     categories = {}
-    for category, identifiers in (
-        _sysmon.sysmon_generic_logsource_eventid_mapping.items()
-    ):
+    for (
+        category,
+        identifiers,
+    ) in _sysmon.sysmon_generic_logsource_eventid_mapping.items():
         categories.setdefault(category, []).append(
             (SYSMON_CHANNEL, {int(value) for value in _AsList(identifiers)})
         )
@@ -82,9 +83,10 @@ def _CategoryEvents(services):
             )
     # Only the audit mappings that are an event identifier alone: the registry
     # ones also need an OperationType condition on 4657 and are not used.
-    for category, conditions in (
-        _windows.generic_logsource_to_windows_audit_event_mapping.items()
-    ):
+    for (
+        category,
+        conditions,
+    ) in _windows.generic_logsource_to_windows_audit_event_mapping.items():
         if set(conditions) == {"EventID"}:
             categories.setdefault(category, []).insert(
                 0,
