@@ -201,6 +201,7 @@ class Scanner:
             automata = self._Build()
         any_field = self._any_field
         hits = set()
+        texts = []
         for name, value in fields.items():
             automaton = automata.get(name.lower())
             if automaton is None and any_field is None:
@@ -213,6 +214,10 @@ class Scanner:
                 for _, rule_numbers in automaton.iter(text):
                     hits.update(rule_numbers)
             if any_field is not None:
-                for _, rule_numbers in any_field.iter(text):
-                    hits.update(rule_numbers)
+                texts.append(text)
+        if texts:
+            # One pass over all values; a literal found across the separator
+            # only adds a candidate, never loses one.
+            for _, rule_numbers in any_field.iter("\x00".join(texts)):
+                hits.update(rule_numbers)
         return hits
