@@ -8,6 +8,7 @@ Usage (by the analysis plugin):
     sigma_engine.problems           # ["path/rule.yml: reason", ...]
     sigma_engine.rules              # [SigmaRuleInfo, ...]
     sigma_engine.event_identifiers  # frozenset[int]
+    sigma_engine.slow_path_rules    # [SigmaRuleInfo] evaluated without pruning
     matches = sigma_engine.MatchEventData(event_data)   # [RuleMatch, ...]
     fields = engine.EvtxFields(event_data)
 
@@ -18,7 +19,12 @@ first use in each process.
 
 Rules are indexed by event identifier and channel: an event whose
 event_identifier no rule can match costs one dict lookup; the xml_string is
-parsed only for events some rule could match.
+parsed only for events some rule could match. Among those candidates, a rule
+is evaluated only if the event holds one of the literal strings its condition
+requires (prefilter.py: one Aho-Corasick pass per field value); rules without
+such a literal are always evaluated (`slow_path_rules`). The matches are
+exactly those of evaluating every candidate (SigmaEngine(prune=False)).
+Logsource tables: logsources.py (from pySigma's Windows/Sysmon pipelines).
 """
 
 import dataclasses
