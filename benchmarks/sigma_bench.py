@@ -428,6 +428,7 @@ def Main():
         default=0,
         help="EVTX records of a second, large store (0: none)",
     )
+    parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--large-variants", default="ours,sigmahq")
     parser.add_argument("--evaluation-events", type=int, default=3000)
     parser.add_argument("--work-directory", default=None)
@@ -461,7 +462,7 @@ def Main():
                 f"  {name}: {report['loaded']} loaded, {report['refused']} refused, "
                 f"{report['slow_path']} on the slow path, {report['load_time']:.1f} s"
             )
-        sizes = [(arguments.records, list(VARIANTS))]
+        sizes = [(arguments.records, arguments.variants.split(","))]
         if arguments.large:
             sizes.append((arguments.large, arguments.large_variants.split(",")))
         evaluations = None
