@@ -46,7 +46,7 @@ fuzz: install
 
 bench: install
 	$(PY) benchmarks/run.py
-	$(PY) benchmarks/sigma_bench.py --large 1000000
+	$(PY) benchmarks/sigma_bench.py --large-copies 10
 
 demo: install
 	@rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
