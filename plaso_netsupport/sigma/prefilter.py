@@ -45,8 +45,8 @@ _FOLD_TABLE = {0x131: "i", 0x17F: "s", 0x307: None}
 
 _ASCII_RUN = re.compile(r"[\x00-\x7f]+")
 
-# Literals shorter than this are poor filters; an AND prefers other children.
-_SHORT_LITERAL = 4
+# An AND prefers the child whose shortest literal is longest, up to this.
+_LONG_LITERAL = 8
 
 
 def Fold(text):
@@ -110,10 +110,20 @@ def _ValueLiterals(value):
     return None
 
 
+# Fields that hold the same value on every record of a log (the engine's
+# channel / event identifier index already covers them): poor filters.
+_CONSTANT_FIELDS = frozenset(
+    ["provider_name", "provider_guid", "eventsourcename", "channel", "eventid"]
+)
+
+
 def _Score(alternatives):
-    """Sort key: lower is more selective."""
+    """Sort key: lower is (probably) more selective."""
     shortest = min(len(literal) for _, literal in alternatives)
-    return (shortest < _SHORT_LITERAL, len(alternatives), -shortest)
+    constant = any(field in _CONSTANT_FIELDS for field, _ in alternatives)
+    # Short literals (".exe") occur everywhere; past 8 characters, fewer
+    # alternatives win.
+    return (constant, -min(shortest, _LONG_LITERAL), len(alternatives))
 
 
 def RequiredLiterals(node):
