@@ -469,10 +469,10 @@ def Main():
         help="EVTX records of the main store (2 events each)",
     )
     parser.add_argument(
-        "--large",
+        "--large-copies",
         type=int,
         default=0,
-        help="EVTX records of a second, large store (0: none)",
+        help="also run on a store of N copies of the main one (0: none)",
     )
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--large-variants", default="ours,sigmahq")
