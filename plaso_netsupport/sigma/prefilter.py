@@ -8,7 +8,8 @@ the guarantee: condition true => at least one literal occurs (after Fold()) in
 Fold() of one value of a field of that name (compared case-insensitively).
 It returns None where no such set exists (the rule stays on the slow path).
 
-    * AND: the requirement of one child (the most selective); NOT: none;
+    * AND: the requirement of one child (the probably most selective: long
+      literals, fields that are not constant per log); NOT: none;
     * OR (also `1 of`, value lists, several conditions): the union, none if
       a child has none;
     * strings (all modifiers that yield SigmaString / SigmaExpansion:
