@@ -200,6 +200,20 @@ def test_pruning_skips_evaluations(tmp_path):
     assert pruned.rule_evaluations == 0
 
 
+def test_second_timestamp_of_a_record_reuses_its_matches(tmp_path):
+    pruned, _ = _InlineEngines(
+        tmp_path, "sel:\n    CommandLine|contains: ' -enc '\ncondition: sel"
+    )
+    event_data = PRUNING_EVENTS[1]
+    first = pruned.MatchEventData(event_data)
+    evaluations = pruned.rule_evaluations
+    second = pruned.MatchEventData(event_data)
+    assert first == second and len(first) == 1
+    assert first[0].labels is not second[0].labels
+    assert pruned.rule_evaluations == evaluations
+    assert pruned.MatchEventData(PRUNING_EVENTS[0]) == []
+
+
 def test_pickled_engine_keeps_the_pruning_choice():
     import pickle  # pylint: disable=import-outside-toplevel
 

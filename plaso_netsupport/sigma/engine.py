@@ -248,6 +248,7 @@ class SigmaEngine:
         self._directories = [os.path.abspath(path) for path in directories or []]
         self._prune = bool(prune) and prefilter.Scanner.Available()
         self._state = None
+        self._last = (None, None, ())
         self.events_evaluated = 0
         self.rule_evaluations = 0
 
@@ -272,6 +273,7 @@ class SigmaEngine:
         self._directories = state["_directories"]
         self._prune = state.get("_prune", True) and prefilter.Scanner.Available()
         self._state = None
+        self._last = (None, None, ())
         self.events_evaluated = 0
         self.rule_evaluations = 0
 
@@ -552,6 +554,11 @@ class SigmaEngine:
         event_fields = EvtxFields(event_data)
         if not event_fields:
             return []
+        # plaso hands each record to analysis once per timestamp (creation,
+        # written), one after the other: the same fields give the same matches.
+        last = self._last
+        if last[0] is event_fields and last[1] == event_identifier:
+            return [match._replace(labels=list(match.labels)) for match in last[2]]
         channel = (event_fields.get("Channel") or "").lower()
 
         plan_key = event_identifier if candidates is not None else None
@@ -594,6 +601,7 @@ class SigmaEngine:
                 seen.add(id(compiled))
                 match = compiled.match
                 matches.append(match._replace(labels=list(match.labels)))
+        self._last = (event_fields, event_identifier, tuple(matches))
         return matches
 
 
