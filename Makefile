@@ -72,6 +72,7 @@ eval: install
 bench: install
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/fast_triage.py --work-directory .bench-fast
+	$(PY) benchmarks/sigma_bench.py --large-copies 10
 
 demo: install
 	@rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)

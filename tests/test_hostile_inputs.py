@@ -27,10 +27,10 @@ from plaso.containers import events
 from plaso.lib import errors
 from plaso.storage import factory as storage_factory
 
-try:  # the analysis plugin's EVTX value reader moved to the Sigma package
+try:  # the analysis plugin's EVTX value reader moved to plaso_netsupport.evtx
     from plaso_netsupport.analysis.evtx import EventValues
 except ImportError:
-    from plaso_netsupport.sigma.fields import EvtxFields as EventValues
+    from plaso_netsupport.evtx import EvtxFields as EventValues
 from plaso_netsupport.parsers import client32_ini
 from plaso_netsupport.parsers import nsm_lic
 

@@ -24,7 +24,7 @@ ends it (a process_end item tells the correlator).
 import re
 
 from plaso_netsupport.analysis import paths
-from plaso_netsupport.sigma import fields as evtx_fields
+from plaso_netsupport import evtx as evtx_fields
 
 # Folders whose files are never NetSupport kit files: keeping them would only
 # cost memory.

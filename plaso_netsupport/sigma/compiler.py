@@ -6,7 +6,7 @@ i/m/s flags, cidr, exists, gt/gte/lt/lte, fieldref). What reaches us is a tree
 of ConditionAND / ConditionOR / ConditionNOT nodes with field = value leaves
 whose values are typed (SigmaString with wildcards, SigmaRegularExpression,
 SigmaCIDRExpression, SigmaExpansion, ...). This module turns the tree into a
-nest of closures over a `fields` dict (see fields.py), once per rule, so that
+nest of closures over a `fields` dict (see plaso_netsupport/evtx.py), once per rule, so that
 matching an event is plain Python string operations.
 
 Semantics (as Sigma backends for Windows logs implement them):
@@ -95,7 +95,7 @@ def _WildcardPredicate(parts, cased):
     return lambda value: compiled.fullmatch(value) is not None
 
 
-def _ToText(value):
+def ToText(value):
     """Returns a field value as text, or None."""
     if value is None:
         return None
@@ -214,7 +214,7 @@ def _FieldGetter(field_name):
         if value is None:
             # The engine adds lower-case aliases of every field name.
             value = fields.get(lowered)
-        return _ToText(value)
+        return ToText(value)
 
     return _Get
 
@@ -281,7 +281,7 @@ def _CompileKeyword(node):
 
     def _Keyword(fields):
         for candidate in fields.get(KEYWORD_VALUES_KEY, fields).values():
-            text = _ToText(candidate)
+            text = ToText(candidate)
             if text is not None and predicate(text):
                 return True
         return False

@@ -1,9 +1,11 @@
-"""Sigma field values of plaso `windows:evtx:record` event data.
+"""Field values of plaso `windows:evtx:record` event data, by Sigma's names.
 
+Shared by the Sigma engine (plaso_netsupport.sigma) and the analysis collector.
 EvtxFields() turns a plaso EVTX record into the flat dictionary Sigma rules are
 written against: the System values (EventID, Channel, Provider_Name, Computer,
 ...), every EventData / UserData value by name and, for Security 4688, the
 Sigma process_creation names (Image, ParentImage, CommandLine, User, ...).
+Data names with spaces are also given without them (Sigma's `ThreatName`).
 
 The evidence is hostile: xml_string is parsed with defusedxml (no DTDs, no
 entities, no external references) and is size-limited. An xml_string that
@@ -167,6 +169,7 @@ def _ParseXml(xml_string):
         elif name == "UserData":
             user_data = child
 
+    spaceless = []
     if event_data is not None:
         position = 0
         for element in event_data:
@@ -176,8 +179,15 @@ def _ParseXml(xml_string):
                 position += 1
                 data_name = element.get("Name") or f"param{position}"
                 fields[data_name] = text
+                if " " in data_name:
+                    # Sigma names drop the spaces of EVTX Data names (Windows
+                    # Defender's "Threat Name" is ThreatName in Sigma rules).
+                    spaceless.append((data_name.replace(" ", ""), text))
             elif name == "Binary":
                 fields["Binary"] = text
+
+    for name, text in spaceless:
+        fields.setdefault(name, text)
 
     if user_data is not None:
         # UserData holds one provider-specific element with named children.
@@ -265,14 +275,18 @@ def _FieldsFromStrings(event_data):
     return fields
 
 
+# Sigma process_creation name -> Security 4688 Data name: the field mapping of
+# pySigma's windows-audit pipeline (tests/test_sigma_logsources.py checks it).
+PROCESS_CREATION_ALIASES = {
+    "Image": "NewProcessName",
+    "ParentImage": "ParentProcessName",
+    "LogonId": "SubjectLogonId",
+}
+
+
 def _AddProcessCreationAliases(fields):
     """Adds the Sigma process_creation names to a Security 4688 record."""
-    aliases = (
-        ("Image", "NewProcessName"),
-        ("ParentImage", "ParentProcessName"),
-        ("LogonId", "SubjectLogonId"),
-    )
-    for sigma_name, name in aliases:
+    for sigma_name, name in PROCESS_CREATION_ALIASES.items():
         if name in fields and sigma_name not in fields:
             fields[sigma_name] = fields[name]
     # 4688 "ProcessId" is the creator (parent); Sigma's ProcessId is the new one.
