@@ -1,8 +1,8 @@
 """What the command-line pieces share: errors, plaso's scripts, command lines.
 
 This module is the bottom of the command-line layer (cli -> triage, render,
-storage -> here); it imports nothing of ours, so nothing can form a cycle
-through it. It holds the ONE copy of the log2timeline and psort command
+storage -> here); it imports only plaso_netsupport.errors (and, for --fast,
+collection.fast inside a function), so nothing can form a cycle through it. It holds the ONE copy of the log2timeline and psort command
 lines that `timeline`, `triage` and `report` run.
 """
 
@@ -10,18 +10,12 @@ import os
 import shutil
 import sys
 
+from plaso_netsupport.errors import NothingExamined, UsageError  # noqa: F401
+
 NETSUPPORT_FILTER = "tag contains 'netsupport'"
 CSV_FIELDS = "datetime,timestamp_desc,source,source_long,tag,message"
 # psort output module per timeline format of ours.
 EXPORT_FORMATS = {"csv": "dynamic", "jsonl": "json_line"}
-
-
-class UsageError(Exception):
-    """An error the examiner can fix; reported as one line, exit code 2."""
-
-
-class NothingExamined(Exception):
-    """The source yielded nothing to examine (no file system); exit code 3."""
 
 
 def PlasoScript(name):

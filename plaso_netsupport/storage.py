@@ -8,7 +8,7 @@ shows a report reads it through ReadDocument.
 import os
 
 from plaso_netsupport.analysis import findings
-from plaso_netsupport.plaso_commands import UsageError
+from plaso_netsupport.errors import UsageError
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 

@@ -102,6 +102,10 @@ def Time(record):
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
+FILE_DATA_TYPES = frozenset(["fs:stat", "fs:stat:ntfs"])
+PE_IDENTITY_DATA_TYPE = "netsupport:pe:version_info"
+
+
 def Matches(record, select):
     """Whether a json_line record matches a truth selector.
 
@@ -200,6 +204,36 @@ def Evaluate(truth, records, installations):
             failures.append(
                 f"{entries[position]['name']}: {Describe(record)} "
                 f"lacks {missing} has extra {extra}"
+            )
+    # A PE file's version information and signature (pe_version_info) is
+    # evidence about that file: it must carry exactly the labels the truth
+    # expects on the same file's file-system events (none for a file the truth
+    # does not tag, such as \Windows\explorer.exe).
+    file_labels = {}
+    for index, position in claimed.items():
+        record = records[index]
+        if record.get("data_type") in FILE_DATA_TYPES and not entries[position].get(
+            "optional"
+        ):
+            file_labels.setdefault(record.get("display_name"), set()).update(
+                entries[position]["labels"]
+            )
+    for index, record in enumerate(records):
+        if index in claimed or record.get("data_type") != PE_IDENTITY_DATA_TYPE:
+            continue
+        expected = file_labels.get(record.get("display_name"), set())
+        labels = Labels(record)
+        if not expected and not labels:
+            continue
+        claimed[index] = None
+        if "netsupport" in labels:
+            tagged += 1
+        if labels == expected:
+            exact += 1
+        else:
+            failures.append(
+                f"PE identity of a file: {Describe(record)} has {sorted(labels)}, "
+                f"want those of the file {sorted(expected)}"
             )
     false_tags = []
     for index, record in enumerate(records):

@@ -99,6 +99,32 @@ def test_invalid_allowlist_is_rejected(tmp_path):
     assert "reason" in result.stdout + result.stderr
 
 
+@pytest.mark.parametrize(
+    "option, value, message",
+    [
+        (
+            "--netsupport-allowlist",
+            "entries:\n  - path: C:\\x\n    reason: r\n    review_date: 2027-13-45\n",
+            "invalid allowlist: ",
+        ),
+        ("--netsupport-sigma-rules", None, "no such Sigma rules directory: "),
+    ],
+)
+def test_bad_plugin_option_is_one_line(tmp_path, option, value, message):
+    """psort itself: one ERROR line and status 2, no traceback, no usage text."""
+    if value is None:
+        argument = str(tmp_path / "missing-rules")
+    else:
+        argument = str(tmp_path / "bad.yaml")
+        (tmp_path / "bad.yaml").write_text(value, encoding="utf-8")
+    storage = str(tmp_path / "rat.plaso")
+    shutil.copyfile(scenario_cache.Extracted(RAT), storage)
+    result = plaso_run.Analyse(storage, option, argument, cwd=tmp_path, check=False)
+    assert result.returncode == 2
+    output = (result.stdout + result.stderr).strip().splitlines()
+    assert len(output) == 1 and output[0].startswith("ERROR: " + message), output
+
+
 @pytest.mark.skipif(RAT not in scenario_cache.Scenarios(), reason="no image")
 def test_reanalysis_keeps_labels(tmp_path):
     """A second analysis neither loses nor duplicates labels.

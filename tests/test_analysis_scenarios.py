@@ -44,48 +44,7 @@ def _Failures(result, kind):
     ]
 
 
-# Known disagreement between the analysis and the README label contract
-# (issue 12, for the lead to settle): the analysis adds attack_t1219 to
-# service events (7045/4697/7035/7036/7040), script blocks and shells the stub
-# starts, and labels a loose NSM.LIC outside any installation
-# netsupport_suspicious. Strict: a scenario that starts passing fails here
-# until it is taken off this list. `make eval -v` lists every check.
-_KNOWN_LABEL_GAPS = frozenset(
-    [
-        "damaged",
-        "legit_manager",
-        "nsm14_internal_gateway",
-        "nsm_helpdesk_session",
-        "oem_acer_classroom",
-        "rat_drop",
-        "rat_fakeupdate_public",
-        "rat_lnk_conhost",
-        "rat_renamed",
-        "rat_schcache_explorer",
-        "school",
-        "school_legacy_x86",
-        "school_student_service",
-    ]
-)
-
-
-def _LabelCases():
-    return [
-        (
-            pytest.param(
-                name,
-                marks=pytest.mark.xfail(
-                    strict=True, reason="label contract gap, see _KNOWN_LABEL_GAPS"
-                ),
-            )
-            if name in _KNOWN_LABEL_GAPS
-            else name
-        )
-        for name in truth_eval.TruthScenarios()
-    ]
-
-
-@pytest.mark.parametrize("name", _LabelCases())
+@pytest.mark.parametrize("name", truth_eval.TruthScenarios())
 def test_expected_events_tagged(name):
     """Every expected event exists (count/min) and carries exactly its labels."""
     failures = _Failures(_Result(name), "labels")

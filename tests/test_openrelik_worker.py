@@ -57,8 +57,8 @@ ANALYSE_PLASO = "openrelik-worker-netsupport.tasks.analyse_plaso"
 EXTRACT_AND_ANALYSE = "openrelik-worker-netsupport.tasks.extract_and_analyse"
 TASK_TIMEOUT = 300
 HOSTNAME = f"netsupport-test-{os.getpid()}@127.0.0.1"
-RAT_FOLDER = "\\users\\amoreau\\appdata\\roaming\\msedgesandbox"
-LEGIT_FOLDER = "\\program files (x86)\\netsupport\\netsupport manager"
+RAT_FOLDER = "C:\\Users\\amoreau\\AppData\\Roaming\\MsEdgeSandbox"
+LEGIT_FOLDER = "C:\\Program Files (x86)\\NetSupport\\NetSupport Manager"
 OUTPUT_DATA_TYPES = {
     "netsupport:report:html",
     "netsupport:report:json",

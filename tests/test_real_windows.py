@@ -76,4 +76,6 @@ def test_no_warnings_from_our_code(analysed):
     finally:
         reader.Close()
     assert warnings == []
-    assert reports and "No NetSupport traces found." in reports[-1]
+    assert (
+        reports and "No NetSupport traces found in the sources examined" in reports[-1]
+    )

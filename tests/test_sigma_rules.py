@@ -350,8 +350,6 @@ def test_match_labels(sigma_engine):
         "netsupport",
         "attack_t1543",
         "attack_t1543_003",
-        "attack_t1219",
-        "attack_t1219_002",
         "sigma_" + R_SVC_SYS_NAME.replace("-", "_"),
     ]
     assert match.builtin and not match.context_required and match.level == "medium"

@@ -21,6 +21,9 @@ from plaso_netsupport.analysis import coverage
 from plaso_netsupport.analysis import evidence as evidence_module
 from plaso_netsupport.analysis import findings
 
+# Evidence kinds of files at a place on disk (the others are system-wide).
+_LOCATED_KINDS = frozenset(["kit_file", "configuration", "gateway_security_key"])
+
 _VERDICT_LABELS = {
     correlate.SUSPICIOUS: "netsupport_suspicious",
     correlate.ALLOWLISTED: "netsupport_allowlisted",
@@ -158,7 +161,14 @@ class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
 
         tagged = {}
         for item, installation, kinds in correlated:
-            verdict = installation.verdict if installation else system_verdict
+            if installation:
+                verdict = installation.verdict
+            elif set(kinds) <= _LOCATED_KINDS:
+                # A kit file in a folder that is no installation: the verdicts
+                # judge installations, so none applies to it.
+                verdict = None
+            else:
+                verdict = system_verdict
             tagged[id(item)] = (
                 item,
                 installation,

@@ -5,6 +5,7 @@ holds "--analysis" followed by a list that names the plugin.
 """
 
 import os
+import sys
 
 from plaso.cli.helpers import interface
 from plaso.cli.helpers import manager
@@ -76,7 +77,8 @@ class NetSupportAnalysisArgumentsHelper(interface.ArgumentsHelper):
 
         Raises:
           BadConfigObject: when the plugin object is of the wrong type.
-          BadConfigOption: when a configuration parameter fails validation.
+          SystemExit: (status 2, after one ERROR line) when the allowlist or a
+              Sigma rules directory is not usable.
         """
         if not isinstance(analysis_plugin, netsupport.NetSupportAnalysisPlugin):
             raise errors.BadConfigObject(
@@ -87,20 +89,28 @@ class NetSupportAnalysisArgumentsHelper(interface.ArgumentsHelper):
             try:
                 analysis_plugin.SetAllowlist(allowlist_module.Allowlist.FromFile(path))
             except allowlist_module.AllowlistError as exception:
-                raise errors.BadConfigOption(f"Invalid allowlist: {exception}")
+                _Refuse(f"invalid allowlist: {exception}")
             except ValueError as exception:
                 # yaml.safe_load raises ValueError on a date such as 2027-13-45.
-                raise errors.BadConfigOption(f"Invalid allowlist: {path}: {exception}")
+                _Refuse(f"invalid allowlist: {path}: {exception}")
         directories = getattr(options, "netsupport_sigma_rules", None) or []
         for directory in directories:
             if not os.path.isdir(directory):
-                raise errors.BadConfigOption(
-                    f"No such Sigma rules directory: {directory}"
-                )
+                _Refuse(f"no such Sigma rules directory: {directory}")
         analysis_plugin.SetSigmaRuleDirectories(
             [os.path.abspath(directory) for directory in directories],
             use_builtin=not getattr(options, "netsupport_no_sigma", False),
         )
+
+
+def _Refuse(message):
+    """Stops psort with one line and exit status 2.
+
+    A BadConfigOption would make psort print its whole usage text after the
+    message; a wrong allowlist or rules directory is not a usage mistake.
+    """
+    sys.stderr.write(f"ERROR: {message}\n")
+    raise SystemExit(2)
 
 
 manager.ArgumentHelperManager.RegisterHelper(NetSupportAnalysisArgumentsHelper)

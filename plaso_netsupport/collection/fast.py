@@ -42,7 +42,7 @@ _FILE_DATA_TYPES = frozenset(["fs:stat", "fs:stat:ntfs"])
 
 
 def _UsageError():
-    from plaso_netsupport.plaso_commands import (  # pylint: disable=import-outside-toplevel
+    from plaso_netsupport.errors import (  # pylint: disable=import-outside-toplevel
         UsageError,
     )
 
@@ -343,7 +343,7 @@ def _ReadReport(storage_path):
     from plaso_netsupport import (  # pylint: disable=import-outside-toplevel
         storage as storage_module,
     )
-    from plaso_netsupport.plaso_commands import (  # pylint: disable=import-outside-toplevel
+    from plaso_netsupport.errors import (  # pylint: disable=import-outside-toplevel
         UsageError,
     )
 
