@@ -575,11 +575,14 @@ def test_legit_image_extracted_with_allowlist_and_examiner_rules(concurrent_resu
     assert [
         (item["folder"], item["verdict"]) for item in document["installations"]
     ] == [(LEGIT_FOLDER, "allowlisted")]
-    assert document["installations"][0]["allowlist_reason"] == (
-        "licensee contoso manufacturing gmbh: corporate licence, change CHG-1234 "
-        "(review by 2099-12-31)"
-    )
-    assert document["sigma_rules"][f"{EXAMINER_RULE_TITLE} ({EXAMINER_RULE_ID})"] == 2
+    allowlist = document["installations"][0]["allowlist"]
+    assert allowlist["entry"] == "licensee"
+    assert allowlist["value"].lower() == "contoso manufacturing gmbh"
+    assert allowlist["reason"] == "corporate licence, change CHG-1234"
+    assert str(allowlist["review_date"]) == "2099-12-31"
+    rules = {rule["id"]: rule for rule in document["sigma_rules"]}
+    assert rules[EXAMINER_RULE_ID]["title"] == EXAMINER_RULE_TITLE
+    assert rules[EXAMINER_RULE_ID]["events"] == 2
     assert result["task_report"]["priority"] == 10  # Priority.LOW
     assert result["task_report"]["summary"] == "legit_manager.E01: 1 allowlisted"
     report = _ReadOutput(result, "netsupport:report:markdown")
