@@ -47,10 +47,6 @@ ALLOWED = {
     # them to pySigma's pipelines (branch sigma).
     ("sigma/engine.py", "4688"): "Sigma logsource table",
     ("sigma/engine.py", "4104"): "Sigma logsource table",
-    # TODO(issue 13 item 4, branch present): the renderers are being rewritten
-    # to read the findings document only; these go with them.
-    ("html_report.py", "4688"): "TODO: renderer rewrite (branch present)",
-    ("html_report.py", "Client32"): "TODO: renderer rewrite (branch present)",
     # TODO(issue 13 item 4, branch analysis): reported to the lead; the
     # collector's event roles are knowledge.Load().event_roles (4689, 4634 and
     # 4647, which it also reads, are not in the knowledge file's event_ids).
