@@ -133,12 +133,23 @@ def Triage(source, output, fast):
     return time.perf_counter() - start
 
 
+def _Comparable(entries):
+    """Findings entries as text without evidence ids (they number events)."""
+    return json.dumps(
+        [
+            {key: value for key, value in entry.items() if key != "evidence"}
+            for entry in entries or []
+        ],
+        sort_keys=True,
+    )
+
+
 def Summary(output):
     from plaso.storage import factory  # pylint: disable=import-outside-toplevel
     from plaso_netsupport.collection import (
         targeted,
     )  # pylint: disable=import-outside-toplevel
-    from plaso_netsupport.triage import (
+    from plaso_netsupport.storage import (
         ReadDocument,
     )  # pylint: disable=import-outside-toplevel
 
@@ -154,8 +165,8 @@ def Summary(output):
         (
             entry["folder"],
             entry.get("verdict"),
-            tuple(entry.get("gateways") or []),
-            tuple(entry.get("persistence") or []),
+            _Comparable(entry.get("gateways")),
+            _Comparable(entry.get("persistence")),
         )
         for entry in document.get("installations") or []
     )
