@@ -8,7 +8,6 @@ codes and binary identities expected, and the events that must stay untagged.
 import pytest
 
 from plaso_netsupport import knowledge as knowledge_module
-from plaso_netsupport.analysis import correlate
 from plaso_netsupport.analysis import gateways
 from plaso_netsupport.analysis import model
 from tests import analysis_events as ev
