@@ -8,7 +8,7 @@ codes and binary identities expected, and the events that must stay untagged.
 import pytest
 
 from plaso_netsupport import knowledge as knowledge_module
-from plaso_netsupport.analysis import correlate
+from plaso_netsupport.analysis import gateways
 from plaso_netsupport.analysis import model
 from tests import analysis_events as ev
 
@@ -439,10 +439,8 @@ def test_no_installation_from_decoys():
     ],
 )
 def test_gateway_classes(gateway, expected):
-    correlator = correlate.Correlator(knowledge_module.Load())
-    assert (
-        correlator._GatewayClass(gateway) == expected
-    )  # pylint: disable=protected-access
+    classifier = gateways.GatewayClassifier(knowledge_module.Load())
+    assert classifier.Classify(gateway) == expected
 
 
 def test_model_legacy_views():

@@ -9,6 +9,14 @@ crash of plaso cannot take the Celery worker process down with it.
 The evidence is never written to: inputs are reached through symbolic links
 in a private staging directory, and triage copies a .plaso input before psort
 stores tags in it.
+
+Size: one job's life cycle in the order it happens (task configuration and
+switches, staging the inputs, options, running the child with progress and
+stop handling, collecting the outputs, OpenRelik's task result); the two
+task modules import only TASK_CONFIG, GroupSources, RunTask and TaskError,
+and the worker image copies src/ as it is. Splitting it would make each stage import the constants and
+TaskError of the others; split the staging/options part off first if it
+grows.
 """
 
 import collections

@@ -14,6 +14,12 @@ Pass 2: a renamed client (or any other file) beside the kit files of pass 1
         event is stored twice.
 
 triage.py calls ExtractionArguments() for pass 1 and SecondPass() after it.
+
+Size: one feature in the order it runs (pass 1 arguments, what pass 1
+collected, the kit folders, the filter file that excludes it, the pass 2
+command, SecondPass()); the filter file and the collected paths share one
+path form, so they read best side by side. Split the filter-file builder
+(KitFolders .. FilterFileText) into its own module if this grows.
 """
 
 import os

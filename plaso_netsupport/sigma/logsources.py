@@ -20,6 +20,8 @@ Windows event log records (SigmaHQ's rules for them read ETW). See
 docs/sigma.md for the sources.
 """
 
+from plaso_netsupport.sigma import compiler
+
 from sigma.pipelines import common as _common
 from sigma.pipelines.sysmon import sysmon as _sysmon
 from sigma.pipelines.windows import windows as _windows
@@ -106,3 +108,51 @@ SERVICE_CHANNELS = _ServiceChannels()
 
 # Sigma logsource "category" (product windows) -> [(channel, event ids)].
 CATEGORY_EVENTS = _CategoryEvents(SERVICE_CHANNELS)
+
+
+def Targets(logsource):
+    """Returns [(channel or None, event ids or None)] for a Sigma logsource.
+
+    Raises:
+        compiler.UnsupportedError: if the logsource is not in Windows event logs.
+    """
+    product = (logsource.product or "").lower()
+    category = (logsource.category or "").lower()
+    service = (logsource.service or "").lower()
+    description = "/".join(part for part in (product, category, service) if part)
+    if product and product != "windows":
+        raise compiler.UnsupportedError(
+            f"logsource {description!r} is not in Windows event logs"
+        )
+
+    targets = None
+    if category:
+        if category in UNMAPPABLE_CATEGORIES:
+            raise compiler.UnsupportedError(
+                f"logsource category {category!r} is recorded by "
+                f"{UNMAPPABLE_CATEGORIES[category]}, not by an event log"
+            )
+        if category not in CATEGORY_EVENTS:
+            raise compiler.UnsupportedError(
+                f"logsource category {category!r} has no EVTX mapping"
+            )
+        targets = [(channel, set(ids)) for channel, ids in CATEGORY_EVENTS[category]]
+    if service:
+        if service not in SERVICE_CHANNELS:
+            raise compiler.UnsupportedError(
+                f"logsource service {service!r} has no EVTX channel mapping"
+            )
+        channels = SERVICE_CHANNELS[service]
+        if targets is None:
+            targets = [(channel, None) for channel in channels]
+        else:
+            targets = [target for target in targets if target[0] in channels]
+            if not targets:
+                raise compiler.UnsupportedError(
+                    f"logsource {description!r}: category and service do not overlap"
+                )
+    if targets is None:
+        if not product:
+            raise compiler.UnsupportedError("logsource is empty")
+        targets = [(None, None)]  # product windows: any channel
+    return targets

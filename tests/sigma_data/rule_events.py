@@ -19,7 +19,7 @@ from sigma import types as sigma_types
 
 import evtx_events as ev
 
-from plaso_netsupport.sigma import engine
+from plaso_netsupport.sigma import logsources
 
 # Wildcard fillers and letter swaps that exercise case folding corner cases.
 _FILLERS = ["", "x", " -a ", "\\Windows\\", "ı", "İ", "ſ", "\u212a", "Σ", "😀", " "]
@@ -94,9 +94,7 @@ def LoadRuleLeaves(paths):
             if getattr(rule, "errors", None) or not hasattr(rule, "detection"):
                 continue
             try:
-                targets = engine._LogsourceTargets(  # pylint: disable=protected-access
-                    rule.logsource
-                )
+                targets = logsources.Targets(rule.logsource)
                 leaves = []
                 for condition in rule.detection.parsed_condition:
                     _Leaves(condition.parse(), leaves)
