@@ -58,7 +58,7 @@ test-data: $(PY)
 	  else false; fi; }
 
 test: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 fuzz: install
 	PLASO_NETSUPPORT_FUZZ_EXAMPLES=100000 $(BIN)/pytest -q tests/test_fuzz.py

@@ -22,3 +22,30 @@ if _imported is not None and not os.path.abspath(_imported.__file__).startswith(
         f"plaso_netsupport was imported from {_imported.__file__} before the tests "
         f"could select the working tree; run pytest from {_REPOSITORY_ROOT}"
     )
+
+
+
+def pytest_configure(config):
+    """Gives an xdist run its id up front, so the controller knows it too."""
+    if not hasattr(config, "workerinput") and hasattr(config.option, "testrunuid"):
+        if config.option.testrunuid is None:
+            # pylint: disable=import-outside-toplevel
+            import uuid
+
+            config.option.testrunuid = uuid.uuid4().hex
+
+
+def pytest_sessionfinish(session, exitstatus):  # pylint: disable=unused-argument
+    """The xdist controller removes the scenario cache its workers shared."""
+    if hasattr(session.config, "workerinput"):
+        return
+    run_identifier = getattr(session.config.option, "testrunuid", None)
+    if run_identifier:
+        # pylint: disable=import-outside-toplevel
+        import shutil
+
+        from tests import scenario_cache
+
+        shutil.rmtree(
+            scenario_cache.SharedDirectory(run_identifier), ignore_errors=True
+        )

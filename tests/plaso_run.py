@@ -107,7 +107,12 @@ def JsonLines(storage_file, output_path, event_filter=None, **kwargs):
     if os.path.exists(output_path):
         os.remove(output_path)
     Tool("psort", *arguments, **kwargs)
-    with open(output_path, "r", encoding="utf-8") as file_object:
+    return ReadJsonLines(output_path)
+
+
+def ReadJsonLines(path):
+    """Returns the records of a psort -o json_line file."""
+    with open(path, "r", encoding="utf-8") as file_object:
         return [json.loads(line) for line in file_object if line.strip()]
 
 

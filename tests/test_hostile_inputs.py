@@ -107,15 +107,15 @@ def _ParseBounded(parser, path, seconds=2.0, memory=64 * MIB):
     gc.collect()
     rss_before = _MaxRssBytes()
     tracemalloc.start()
-    start = time.perf_counter()
+    start = time.process_time()
     try:
         result = _ParseAllowed(parser, path)
-        elapsed = time.perf_counter() - start
+        elapsed = time.process_time() - start
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     rss_growth = _MaxRssBytes() - rss_before
-    assert elapsed < seconds, f"took {elapsed:.2f} s"
+    assert elapsed < seconds, f"took {elapsed:.2f} s of CPU"
     assert peak < memory, f"Python allocations peaked at {peak / MIB:.1f} MiB"
     assert rss_growth < memory, f"peak RSS grew by {rss_growth / MIB:.1f} MiB"
     return result
@@ -350,18 +350,18 @@ _VALID_XML = (
 )  # fmt: skip
 def testEventValuesHostileXml(xml_string):
     """Hostile or broken XML: no values, no exception, quickly."""
-    start = time.perf_counter()
+    start = time.process_time()
     values = EventValues(_EvtxEventData(xml_string))
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 1.0
     assert values == {}
 
 
 def testEventValuesHugeXml():
     """A 50 MB xml_string is not parsed at all."""
     xml_string = _VALID_XML.replace("Client32", "C" * (50 * MIB))
-    start = time.perf_counter()
+    start = time.process_time()
     values = EventValues(_EvtxEventData(xml_string))
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 1.0
     assert values == {}
 
 
@@ -380,9 +380,9 @@ def testEventValuesDeepNesting():
         '<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><EventData>'
         + "<Data Name=\"x\">" + "<b>" * depth + "</b>" * depth + "</Data></EventData></Event>"
     )  # fmt: skip
-    start = time.perf_counter()
+    start = time.process_time()
     values = EventValues(_EvtxEventData(xml_string))
-    assert time.perf_counter() - start < 2.0
+    assert time.process_time() - start < 2.0
     assert isinstance(values, dict)
 
 

@@ -302,9 +302,9 @@ def testOversizedFile(tmp_path):
     assert len(data) > client32_ini.NetSupportClient32IniParser.MAXIMUM_READ_SIZE
     path = _Write(tmp_path, data)
 
-    start = time.monotonic()
+    start = time.process_time()
     result = _Parse(path)
-    assert time.monotonic() - start < 5.0
+    assert time.process_time() - start < 5.0
 
     event_data = result.event_data[0]
     assert event_data.gateway == "gw.example.org"
@@ -321,9 +321,9 @@ def testSparseTwoGigabyteFile(tmp_path):
     with open(path, "r+b") as file_object:
         file_object.truncate(2 * 1024**3)
 
-    start = time.monotonic()
+    start = time.process_time()
     result = _Parse(path)
-    assert time.monotonic() - start < 2.0
+    assert time.process_time() - start < 2.0
 
     event_data = result.event_data[0]
     assert event_data.gateway_port == 443

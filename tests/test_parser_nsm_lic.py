@@ -161,9 +161,9 @@ def testSparseTwoGigabyteLicence(tmp_path):
     with open(path, "r+b") as file_object:
         file_object.truncate(2 * 1024**3)
 
-    start = time.monotonic()
+    start = time.process_time()
     result = _Parse(path)
-    elapsed = time.monotonic() - start
+    elapsed = time.process_time() - start
     assert elapsed < 1.0
 
     event_data = result.event_data[0]

@@ -415,7 +415,7 @@ def test_hostile_xml(xml_string):
         [("ServiceName", "Client32"), ("ImagePath", "c:\\x\\client32.exe")],
         xml_string=xml_string,
     )
-    start = time.perf_counter()
+    start = time.process_time()
     assert engine.EvtxFields(event_data) == {}
     assert sigma_engine.MatchEventData(event_data) == []
-    assert time.perf_counter() - start < 2.0
+    assert time.process_time() - start < 2.0
