@@ -186,21 +186,6 @@ def test_every_module_imports():
     assert result.returncode == 0, result.stderr[-3000:]
 
 
-def test_module_sizes():
-    """No command-line or render module over ~400 lines without a reason."""
-    for module, path in _Modules().items():
-        with open(path, encoding="utf-8") as file_object:
-            text = file_object.read()
-        if module.startswith(OURS) and text.count("\n") > 420:
-            docstring = ast.get_docstring(ast.parse(text)) or ""
-            assert (
-                "lines" in docstring.lower()
-            ), f"{module}: {text.count(chr(10))} lines"
-
-
-# Conventions.
-
-
 def test_version_and_help():
     result = Run([*CLI, "--version"])
     assert result.returncode == 0 and result.stdout.startswith("plaso-netsupport ")

@@ -16,6 +16,7 @@ import subprocess
 
 import pytest
 
+from plaso_netsupport import plaso_commands
 from plaso_netsupport.collection import fast
 from plaso_netsupport.collection import targeted
 from plaso_netsupport.storage import ReadDocument
@@ -89,7 +90,14 @@ def FastTriage(image, directory):
         image,
     ]
     plaso_run.Run(command, cwd=directory)
-    folders = fast.SecondPass(_Run, command, storage, image, directory)
+    folders = fast.SecondPass(
+        _Run,
+        command,
+        storage,
+        image,
+        directory,
+        lambda scratch, log: plaso_commands.AnalysisCommand(None, scratch, "none", log),
+    )
     plaso_run.Analyse(storage, cwd=directory)
     records = plaso_run.JsonLines(
         storage, os.path.join(directory, "fast.jsonl"), cwd=directory

@@ -25,7 +25,6 @@ path form, so they read best side by side. Split the filter-file builder
 import os
 import re
 import shutil
-import sys
 
 import yaml
 
@@ -53,14 +52,6 @@ def _UsageError():
     )
 
     return UsageError
-
-
-def _PlasoScript(name):
-    """Returns the path of a plaso console script of this environment."""
-    candidate = os.path.join(os.path.dirname(sys.executable), name)
-    if os.path.exists(candidate):
-        return candidate
-    return shutil.which(name) or name
 
 
 def ExtractionArguments(arguments=None):
@@ -329,22 +320,6 @@ def SecondPassCommand(first_command, filter_path, log_path, storage_path):
     return command
 
 
-def AnalysisCommand(storage_path, log_path):
-    """Returns the psort command analysing a scratch copy of pass 1."""
-    return [
-        _PlasoScript("psort"),
-        "--status_view",
-        "none",
-        "--logfile",
-        log_path,
-        "--analysis",
-        "netsupport",
-        "-o",
-        "null",
-        storage_path,
-    ]
-
-
 def _ReadReport(storage_path):
     from plaso_netsupport import (  # pylint: disable=import-outside-toplevel
         storage as storage_module,
@@ -359,7 +334,9 @@ def _ReadReport(storage_path):
         return {}
 
 
-def SecondPass(run, first_command, storage_path, source, work_directory):
+def SecondPass(
+    run, first_command, storage_path, source, work_directory, analysis_command
+):
     """Collects the kit folders pass 1 found but did not collect completely.
 
     Args:
@@ -369,6 +346,9 @@ def SecondPass(run, first_command, storage_path, source, work_directory):
       storage_path (str): the storage file pass 1 wrote; pass 2 appends.
       source (str): the evidence source.
       work_directory (str): where scratch and log files go.
+      analysis_command (callable): analysis_command(storage, log_path) returns
+          the psort --analysis netsupport command line (plaso_commands builds
+          every plaso command line; this module only derives pass 2 from pass 1).
 
     Returns:
       list[str]: the folders collected in pass 2 (empty if none).
@@ -387,7 +367,9 @@ def SecondPass(run, first_command, storage_path, source, work_directory):
     try:
         run(
             "kit folder analysis (psort --analysis netsupport, scratch copy)",
-            AnalysisCommand(scratch, os.path.join(log_directory, "psort-pass1.log.gz")),
+            analysis_command(
+                scratch, os.path.join(log_directory, "psort-pass1.log.gz")
+            ),
             os.path.join(log_directory, "psort-pass1.log.gz"),
         )
         for lower, segments in InstallationFolders(

@@ -107,6 +107,11 @@ def AnalysisCommand(options, storage, output_directory, status_view):
     )
 
 
+def _PassOneAnalysisCommand(storage, log_path):
+    """The --fast pass 1 analysis: the plugin's defaults find the kit folders."""
+    return plaso_commands.AnalysisCommand(None, storage, "none", log_path)
+
+
 def ExportCommand(storage, output_path, output_format, output_directory):
     """Returns (the psort export command line, its log file)."""
     log_path = _LogPath(output_directory, f"psort-{output_format}")
@@ -175,6 +180,7 @@ def Triage(options):
                         storage,
                         source,
                         output_directory,
+                        _PassOneAnalysisCommand,
                     )
                 done.append("extraction (log2timeline)")
 
