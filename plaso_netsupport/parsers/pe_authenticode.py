@@ -238,8 +238,14 @@ class AuthenticodeReader:
             if signer_identifier.name == "issuer_and_serial_number":
                 if (
                     certificate.serial_number
-                    == signer_identifier.chosen["serial_number"].native
-                    and certificate.issuer == signer_identifier.chosen["issuer"]
+                    != signer_identifier.chosen["serial_number"].native
+                ):
+                    continue
+                issuer = signer_identifier.chosen["issuer"]
+                # Equal encodings are equal names; asn1crypto's comparison
+                # (RFC 5280 string preparation, 0.8 ms) only when they differ.
+                if certificate.issuer.dump() == issuer.dump() or (
+                    certificate.issuer == issuer
                 ):
                     return certificate
             elif certificate.key_identifier == signer_identifier.chosen.native:
