@@ -5,7 +5,9 @@ later) calls install() at interpreter start. install() only puts a small
 finder on sys.meta_path; it imports nothing of plaso, so interpreters that
 never touch plaso start as fast as before. The moment plaso.parsers or
 plaso.analysis has been executed, the finder imports plaso_netsupport, which
-registers its parsers, plugins and definitions with plaso.
+registers its parsers, plugins and definitions with plaso. The analysis
+plugin is registered only once plaso.analysis is imported: extraction
+workers, which never import it, do not pay for it.
 
 This module lives outside the plaso_netsupport package on purpose: importing
 anything from inside the package would run its __init__ and import plaso.
@@ -27,9 +29,15 @@ _TRIGGER_MODULES = frozenset(
 _lock = threading.RLock()
 _loading = False
 
+# Set when the package itself installed the watcher (it was imported by name):
+# the environment switch then no longer applies.
+_forced = False
+
 
 def _IsDisabled():
     """Determines if the extension was switched off by the environment."""
+    if _forced:
+        return False
     return os.environ.get(DISABLE_VARIABLE, "").strip().lower() not in (
         "",
         "0",
@@ -51,6 +59,10 @@ def _LoadExtension(fullname=None):
                 import plaso_netsupport  # pylint: disable=import-outside-toplevel,unused-import
             finally:
                 _loading = False
+    if fullname == "plaso.analysis" or "plaso.analysis" in sys.modules:
+        package = sys.modules.get("plaso_netsupport")
+        if package is not None and hasattr(package, "LoadAnalysis"):
+            package.LoadAnalysis()
     if fullname == "plaso.output.mediator" or "plaso.output.mediator" in sys.modules:
         hooks = sys.modules.get("plaso_netsupport.hooks")
         if hooks is not None:
@@ -100,8 +112,17 @@ class PlasoWatcher:
         return None
 
 
-def install():
-    """Installs the watcher at the front of sys.meta_path, once."""
+def install(force=False):
+    """Installs the watcher at the front of sys.meta_path, once.
+
+    Args:
+      force (bool): install even if the environment switched the extension
+          off (plaso_netsupport does when it is imported by name).
+    """
+    global _forced
+
+    if force:
+        _forced = True
     if _IsDisabled():
         return
     if any(finder is PlasoWatcher for finder in sys.meta_path):

@@ -28,6 +28,7 @@ Usage: .venv/bin/python benchmarks/run.py [--quick] [--runs N] [--keep]
 
 import argparse
 import datetime
+import json
 import math
 import os
 import platform
@@ -398,9 +399,15 @@ def BuildPESource(directory, pe_files):
 def BenchmarkPEExtraction(work_directory, pe_files, runs):
     """Extension versus stock log2timeline on the PE-heavy source."""
     source = os.path.join(work_directory, "pe-source")
+    counts_file = os.path.join(work_directory, "pe-source-counts.json")
     if not os.path.isdir(source):
         Log(f"  building source: {pe_files:,d} PE files")
         counts = BuildPESource(source, pe_files)
+        with open(counts_file, "w", encoding="utf-8") as file_object:
+            json.dump(counts, file_object)
+    elif os.path.isfile(counts_file):
+        with open(counts_file, "r", encoding="utf-8") as file_object:
+            counts = json.load(file_object)
     else:
         counts = None
     size = sum(
@@ -423,6 +430,7 @@ def BenchmarkPEExtraction(work_directory, pe_files, runs):
         # CPU time of the whole process tree (plaso waits for its workers):
         # less disturbed than wall time by other load on a shared machine.
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        load_before = os.getloadavg()[0]
         measurement = RunMeasured(
             [
                 Script("log2timeline"), "--status_view", "none", "--quiet",
@@ -435,13 +443,26 @@ def BenchmarkPEExtraction(work_directory, pe_files, runs):
         measurement.cpu = (after.ru_utime + after.ru_stime) - (
             usage.ru_utime + usage.ru_stime
         )
-        Log(f"      CPU time {measurement.cpu:.1f} s")
+        # The 1-minute load average before and after: CPU times grow too on a
+        # loaded machine (shared caches and cores), so they are reported.
+        measurement.load = (load_before, os.getloadavg()[0])
+        Log(
+            f"      CPU time {measurement.cpu:.1f} s, load average "
+            f"{measurement.load[0]:.1f} -> {measurement.load[1]:.1f}"
+        )
         event_counts[side] = CountContainers(storage_file, "event")
         version_info_events[side] = CountVersionInfo(storage_file)
         os.remove(storage_file)
         return measurement
 
     results = Alternate(["extension", "stock", "without_parser"], runs, Measure)
+    Log("  import CPU time per process, extension vs stock")
+    import_cost = MeasureImportCost()
+    for kind, sides in import_cost.items():
+        Log(
+            f"    {kind}: extension {sides['extension'] * 1000:.0f} ms, "
+            f"stock {sides['stock'] * 1000:.0f} ms"
+        )
     Log("  parser CPU time, in process")
     parser_cost = MeasureParserCost(source)
     Log(
@@ -458,6 +479,13 @@ def BenchmarkPEExtraction(work_directory, pe_files, runs):
         / min(m.wall for m in results["stock"]),
         "cpu_ratio": Median(results["extension"], "cpu")
         / Median(results["stock"], "cpu"),
+        # Round by round (the sides of a round ran back to back): less
+        # sensitive to load that drifts over the whole benchmark.
+        "paired_cpu_ratio": statistics.median(
+            extension.cpu / stock.cpu
+            for extension, stock in zip(results["extension"], results["stock"])
+        ),
+        "import_cost": import_cost,
         "parser_ratio": Median(results["extension"])
         / Median(results["without_parser"]),
         "parser_cpu_ratio": Median(results["extension"], "cpu")
@@ -466,6 +494,47 @@ def BenchmarkPEExtraction(work_directory, pe_files, runs):
         "counts": counts,
         "size": size,
     }
+
+
+# What a log2timeline main process and an extraction worker import (a worker
+# started with spawn or forkserver imports it anew; with fork it inherits).
+IMPORT_PROBES = {
+    "log2timeline main process": (
+        "from plaso.cli import log2timeline_tool; import plaso.parsers, plaso.analysis"
+    ),
+    "extraction worker": "import plaso.multi_process.extraction_process",
+}
+
+
+def MeasureImportCost(runs=5):
+    """CPU time of the imports of a process, extension vs stock (min of runs).
+
+    Returns:
+      dict[str, dict[str, float]]: seconds per probe and side.
+    """
+    results = {}
+    for kind, statement in IMPORT_PROBES.items():
+        code = (
+            "import time; start = time.process_time(); "
+            f"{statement}; print(time.process_time() - start)"
+        )
+        times = {"extension": [], "stock": []}
+        for _ in range(runs):
+            for side in times:
+                environment = dict(os.environ)
+                environment["PLASO_NETSUPPORT_DISABLE"] = (
+                    "1" if side == "stock" else "0"
+                )
+                output = subprocess.run(
+                    [sys.executable, "-c", code],
+                    env=environment,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+                times[side].append(float(output))
+        results[kind] = {side: min(values) for side, values in times.items()}
+    return results
 
 
 def MeasureParserCost(source):
@@ -688,8 +757,8 @@ def FormatPEReport(pe_extraction):
         f"{counts.get('forge', 0):,d} forge PEs with version resources (0-60 KiB "
         "padding), under `Program Files`. Stock = `PLASO_NETSUPPORT_DISABLE=1`.",
         "",
-        "| Side | Events | pe_version_info event data | Wall times (s) | Median (s) | CPU times (s) | Median CPU (s) | Peak RSS main / worker (MiB) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| Side | Events | pe_version_info event data | Wall times (s) | Median (s) | CPU times (s) | Median CPU (s) | Load averages | Peak RSS main / worker (MiB) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for side in ("extension", "stock", "without_parser"):
         walls = ", ".join(f"{m.wall:.1f}" for m in ext[side])
@@ -699,6 +768,7 @@ def FormatPEReport(pe_extraction):
             f"{Median(ext[side]):.1f} | "
             f"{', '.join(f'{m.cpu:.1f}' for m in ext[side])} | "
             f"{Median(ext[side], 'cpu'):.1f} | "
+            f"{', '.join(f'{m.load[0]:.1f}-{m.load[1]:.1f}' for m in ext[side])} | "
             f"{max(m.main_rss for m in ext[side]) / mib:.0f} / "
             f"{max(m.child_rss for m in ext[side]) / mib:.0f} |"
         )
@@ -709,7 +779,17 @@ def FormatPEReport(pe_extraction):
         f"**Ratio extension/stock: {pe_extraction['ratio']:.3f}** (target <= 1.03: "
         f"{Mark(pe_extraction['ratio'], 1.03)}); ratio of the fastest runs: "
         f"{pe_extraction['minimum_ratio']:.3f}; ratio of the median CPU times of the "
-        f"log2timeline process trees: **{pe_extraction['cpu_ratio']:.3f}**.",
+        f"log2timeline process trees: **{pe_extraction['cpu_ratio']:.3f}**; median of "
+        "the round-by-round CPU ratios (sides run back to back): "
+        f"**{pe_extraction['paired_cpu_ratio']:.3f}**.",
+        "",
+        "Import CPU time per process (minimum of 5, `time.process_time()`): "
+        + "; ".join(
+            f"{kind}: extension {sides['extension'] * 1000:.0f} ms, stock "
+            f"{sides['stock'] * 1000:.0f} ms"
+            for kind, sides in pe_extraction["import_cost"].items()
+        )
+        + ".",
         "",
         "`without_parser` is the extension with `--parsers win7,!pe_version_info`: "
         "extension/without_parser isolates this parser (and its events) from the "

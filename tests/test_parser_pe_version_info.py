@@ -24,6 +24,8 @@ from plaso.lib import errors
 from plaso.parsers import manager
 from plaso.parsers import presets
 
+from plaso_netsupport.parsers import bounded_data
+from plaso_netsupport.parsers import pe_authenticode
 from plaso_netsupport.parsers import pe_version_info
 from tests import parser_helpers
 from tests import real_pe
@@ -291,7 +293,7 @@ def testShimSignedDigestEdited(tmp_path):
     data = _ShimData()
     _, signed_data = _ShimSignedData(data)
     content = signed_data["encap_content_info"]["content"]
-    indirect_data = content.parse(pe_version_info.SpcIndirectDataContent)
+    indirect_data = content.parse(pe_authenticode.SpcIndirectDataContent)
     digest = indirect_data["message_digest"]["digest"].native
     offset = data.find(digest)
     assert offset > 0
@@ -444,17 +446,17 @@ def testHugeVersionResourceSize(tmp_path):
 def testBoundedDataSlice(tmp_path):
     path = _Write(tmp_path, bytes(range(256)) * 16)
     with open(path, "rb") as file_object:
-        data = pe_version_info.BoundedDataSlice(file_object, 4096, 100, 150)
+        data = bounded_data.BoundedDataSlice(file_object, 4096, 100, 150)
         assert len(data) == 4096
         assert data[0:4] == b"\x00\x01\x02\x03"
         assert data[5] == 5
         assert data[4090:5000] == bytes(range(250, 256))
-        with pytest.raises(pe_version_info.ReadLimitExceeded):
+        with pytest.raises(bounded_data.ReadLimitExceeded):
             data[0:101]
         assert data.find(b"\x40\x41", 0, 100) == 64
         # Like bytes.find: the index in the whole data, not in the range.
         assert data.find(b"\x20\x21", 16, 40) == 32
-        with pytest.raises(pe_version_info.ReadLimitExceeded):
+        with pytest.raises(bounded_data.ReadLimitExceeded):
             data[0:100]
 
 

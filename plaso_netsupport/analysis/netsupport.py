@@ -14,20 +14,22 @@ from plaso.analysis import manager
 from plaso.containers import events
 
 import plaso_netsupport
-from plaso_netsupport import knowledge as knowledge_module
-from plaso_netsupport.analysis import collector
-from plaso_netsupport.analysis import correlate
-from plaso_netsupport.analysis import coverage
-from plaso_netsupport.analysis import evidence as evidence_module
-from plaso_netsupport.analysis import findings
+
+# The knowledge, collection, correlation and findings modules (and the Sigma
+# engine with pySigma) are imported when the plugin is created, not here:
+# every process that imports plaso.analysis registers the plugin, including
+# log2timeline's, and few of them run it.
 
 # Evidence kinds of files at a place on disk (the others are system-wide).
 _LOCATED_KINDS = frozenset(["kit_file", "configuration", "gateway_security_key"])
 
-_VERDICT_LABELS = {
-    correlate.SUSPICIOUS: "netsupport_suspicious",
-    correlate.ALLOWLISTED: "netsupport_allowlisted",
-}
+
+def _VerdictLabels(correlate):
+    """Labels of the verdicts that have one."""
+    return {
+        correlate.SUSPICIOUS: "netsupport_suspicious",
+        correlate.ALLOWLISTED: "netsupport_allowlisted",
+    }
 
 
 class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
@@ -54,9 +56,18 @@ class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
         self._sigma_builtin = True
         self._problems = []
         self._today = None
+        # pylint: disable=import-outside-toplevel,unused-import
+        # The modules the plugin works with, imported now that it is needed
+        # (the methods import them again from sys.modules).
+        from plaso_netsupport.analysis import collector  # noqa: F401
+        from plaso_netsupport.analysis import correlate  # noqa: F401
+        from plaso_netsupport.analysis import coverage  # noqa: F401
+        from plaso_netsupport.analysis import evidence  # noqa: F401
+        from plaso_netsupport.analysis import findings  # noqa: F401
+
         # psort builds the plugin in its main process: from there the report
         # replaces an earlier one and gets the storage's coverage facts.
-        from plaso_netsupport import hooks  # pylint: disable=import-outside-toplevel
+        from plaso_netsupport import hooks
 
         hooks.InstallAnalysis()
 
@@ -74,12 +85,16 @@ class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
         self._today = today
 
     def _GetCollector(self):
+        # pylint: disable=import-outside-toplevel
+        from plaso_netsupport import knowledge
+        from plaso_netsupport.analysis import collector
+
         if self._collector is None:
             sigma_engine = None
             if self._sigma_builtin or self._sigma_directories:
                 sigma_engine = self._LoadSigma()
             self._collector = collector.Collector(
-                knowledge_module.Load(), sigma_engine=sigma_engine
+                knowledge.Load(), sigma_engine=sigma_engine
             )
         return self._collector
 
@@ -120,17 +135,21 @@ class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
             self._item_sources[id(next(reversed(items.values())))] = source
 
     def _GetCoverage(self):
+        # pylint: disable=import-outside-toplevel
+        from plaso_netsupport import knowledge
+        from plaso_netsupport.analysis import coverage
+
         if self._coverage is None:
-            self._coverage = coverage.CoverageCounter(knowledge_module.Load())
+            self._coverage = coverage.CoverageCounter(knowledge.Load())
         return self._coverage
 
-    def _Labels(self, knowledge, kinds, verdict):
+    def _Labels(self, knowledge, kinds, verdict, verdict_labels):
         labels = ["netsupport"]
         for kind in kinds:
             for label in knowledge.LabelsFor(kind):
                 if label not in labels:
                     labels.append(label)
-        verdict_label = _VERDICT_LABELS.get(verdict)
+        verdict_label = verdict_labels.get(verdict)
         if verdict_label:
             labels.append(verdict_label)
         return labels
@@ -145,6 +164,13 @@ class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
         Returns:
           AnalysisReport: report.
         """
+        # pylint: disable=import-outside-toplevel
+        from plaso_netsupport import knowledge as knowledge_module
+        from plaso_netsupport.analysis import correlate
+        from plaso_netsupport.analysis import evidence as evidence_module
+        from plaso_netsupport.analysis import findings
+
+        verdict_labels = _VerdictLabels(correlate)
         knowledge = knowledge_module.Load()
         items = list(self._GetCollector().items.values())
         correlator = correlate.Correlator(knowledge, allowlist=self._allowlist)
@@ -172,7 +198,7 @@ class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
             tagged[id(item)] = (
                 item,
                 installation,
-                self._Labels(knowledge, kinds, verdict),
+                self._Labels(knowledge, kinds, verdict, verdict_labels),
             )
 
         sigma_rules = {}
@@ -186,7 +212,7 @@ class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
                     if "netsupport" in match.labels:
                         labels = ["netsupport"]
                         if system_verdict:
-                            labels.append(_VERDICT_LABELS[system_verdict])
+                            labels.append(verdict_labels[system_verdict])
                     entry = (item, None, labels)
                     tagged[id(item)] = entry
                 for label in match.labels:
