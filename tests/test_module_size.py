@@ -25,7 +25,6 @@ MARKER = "Size:"
 IN_PROGRESS = frozenset(
     [
         "plaso_netsupport/analysis/collector.py",
-        "plaso_netsupport/parsers/pe_version_info.py",
     ]
 )
 
