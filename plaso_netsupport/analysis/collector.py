@@ -10,7 +10,11 @@ and settings that can come later in the timeline.
 
 Memory grows with the number of candidate items (executables, shortcuts and
 folders outside the Windows directory, NetSupport-named files, process
-creations outside it, service and script events), not with other events.
+creations outside it, service and script events), not with other events, and
+each item is small: an event log item keeps only the values the correlator
+and the findings document read (_KEPT_VALUES, not the record's ~35 fields),
+repeated strings and process keys are shared, and an item's events are packed
+into one bytes object (sequence number, timestamp, description code).
 
 Items keep what the identity model and the report need: PE imports (plaso's
 pe_coff:dll_import "name"), imphashes, PE version information and signer
@@ -22,6 +26,10 @@ ends it (a process_end item tells the correlator).
 """
 
 import re
+import struct
+import sys
+
+from acstore.containers import interface as containers_interface
 
 from plaso_netsupport.analysis import paths
 from plaso_netsupport import evtx as evtx_fields
@@ -48,21 +56,49 @@ _CANDIDATE_EXTENSIONS = frozenset(
     ]
 )  # fmt: skip
 
-_EVTX_IDENTIFIERS = {
-    7045: "service_install",
-    4697: "service_install",
-    7035: "service_control",
-    7036: "service_control",
-    7040: "service_control",
-    4688: "process",
-    4689: "process_exit",
-    4634: "logoff",
-    4647: "logoff",
-    4672: "privileges",
-    4104: "script_block",
-    1102: "log_cleared",
-    104: "log_cleared",
+# The knowledge file's event_ids roles, as the collector's item roles.
+_EVENT_ROLES = {
+    "service_installed": "service_install",
+    "service_control": "service_control",
+    "process_created": "process",
+    "process_exited": "process_exit",
+    "logged_off": "logoff",
+    "special_privileges": "privileges",
+    "script_block": "script_block",
+    "log_cleared": "log_cleared",
 }
+
+# The event log values an item keeps, by role: what correlate.py and
+# evidence.py read (plus the collector's own process_key, creator_key,
+# logon_key, process_keys and key_name). Everything else of the record is
+# dropped: keeping all ~35 fields cost 5-7 KiB per item (issue 17).
+_KEPT_VALUES = {
+    "process": (
+        "NewProcessName",
+        "ParentProcessName",
+        "CommandLine",
+        "SubjectLogonId",
+        "TargetLogonId",
+        "process_key",
+        "creator_key",
+        "logon_key",
+    ),
+    "process_end": ("process_key", "process_keys"),
+    "service_install": ("ServiceName", "ImagePath", "ServiceFileName"),
+    "service_control": ("param1", "param2", "key_name"),
+    "log_cleared": ("Channel",),
+    "sigma": ("EventID", "Channel"),
+}
+
+# One tuple per set of kept value names (a few per role).
+_VALUE_NAMES = {}
+
+# Values unique per record (not worth interning).
+_UNIQUE_VALUES = frozenset(["CommandLine"])
+
+# Process keys (computer, process id) shared by the items that name them;
+# the cache is cleared when it reaches this size.
+_MAXIMUM_SHARED_KEYS = 65536
 
 # Script blocks are at most 32 KiB of text per record on Windows.
 _MAXIMUM_SCRIPT_SIZE = 256 * 1024
@@ -80,6 +116,28 @@ _PERMANENT_LOGON_IDS = frozenset(["", "0x0", "0x3e7", "0x3e4", "0x3e5"])
 _USN_FILE_DELETE = 0x00000200
 
 
+# An event of an item: event sequence number, timestamp, description code.
+_PACKED_EVENT = struct.Struct("<qqH")
+_PACKED_EVENT_SIZE = _PACKED_EVENT.size
+
+# Timestamp descriptions by code (plaso's definitions: a few dozen).
+_DESCRIPTIONS = []
+_DESCRIPTION_CODES = {}
+
+
+def _DescriptionCode(description):
+    code = _DESCRIPTION_CODES.get(description)
+    if code is None and len(_DESCRIPTIONS) < 0xFFFF:
+        code = len(_DESCRIPTIONS)
+        _DESCRIPTIONS.append(sys.intern(description))
+        _DESCRIPTION_CODES[_DESCRIPTIONS[code]] = code
+    return code
+
+
+def _Intern(text):
+    return sys.intern(text) if type(text) is str else text  # noqa: E721
+
+
 class Item:
     """An event (or the events of one event data) that may be evidence.
 
@@ -95,42 +153,134 @@ class Item:
       name (str): its file name.
       display_path (str): the path as on the evidence (original case, drive
           letter as the event gives it, else none), or "".
-      values (dict): role-specific values.
+      values (dict): role-specific values (for event log items, a new dict
+          on every read: change them through the collector, not the dict).
       description (str): short text for the report.
-      sigma (list|None): Sigma rule matches.
+      sigma (tuple|None): Sigma rule matches.
+      source (str|None): coverage source of the item's events.
     """
 
     __slots__ = (
         "role",
         "data_type",
-        "event_identifiers",
-        "timestamps",
-        "timestamp_descriptions",
         "path",
         "display_path",
         "folder",
         "name",
-        "values",
         "description",
         "sigma",
+        "source",
+        "_values",
+        "_value_names",
+        "_events",
     )
 
     def __init__(
         self, role, data_type, path="", values=None, description="", display_path=""
     ):
         self.role = role
-        self.data_type = data_type
-        self.event_identifiers = []
-        self.timestamps = []
-        self.timestamp_descriptions = []
-        self.path = path
-        self.folder, self.name = paths.Split(path) if path else ("", "")
+        self.data_type = _Intern(data_type)
+        self.path = _Intern(path)
+        folder, name = paths.Split(path) if path else ("", "")
+        self.folder, self.name = _Intern(folder), _Intern(name)
         if display_path and paths.Normalise(display_path) != path:
             display_path = ""
-        self.display_path = paths.Display(display_path or path, default_drive="")
-        self.values = values or {}
+        self.display_path = _Intern(
+            paths.Display(display_path or path, default_drive="")
+        )
+        self._values = values or {}
+        self._value_names = None
         self.description = description
         self.sigma = None
+        self.source = None
+        # Packed events (bytes), or a list of (identifier, timestamp,
+        # description) for events that do not pack.
+        self._events = b""
+
+    @property
+    def values(self):
+        """dict: role-specific values."""
+        if self._value_names is None:
+            return self._values
+        return dict(zip(self._value_names, self._values))
+
+    def Compact(self, value_names):
+        """Keeps only the named values, as a tuple.
+
+        Args:
+          value_names (tuple[str]): names, shared by the items of a role.
+        """
+        self._values = tuple(self._values[name] for name in value_names)
+        self._value_names = value_names
+
+    def AddEvent(self, identifier, timestamp, description):
+        """Adds one event of the item.
+
+        Args:
+          identifier (AttributeContainerIdentifier): event identifier.
+          timestamp (int): timestamp in microseconds.
+          description (str): timestamp description.
+        """
+        if type(self._events) is bytes:  # noqa: E721
+            sequence_number = getattr(identifier, "sequence_number", None)
+            code = _DescriptionCode(description)
+            if (
+                type(sequence_number) is int  # noqa: E721
+                and type(timestamp) is int  # noqa: E721
+                and code is not None
+                and getattr(identifier, "name", None) == "event"
+                and -(2**63) <= sequence_number < 2**63
+                and -(2**63) <= timestamp < 2**63
+            ):
+                self._events += _PACKED_EVENT.pack(sequence_number, timestamp, code)
+                return
+            self._events = list(self._Events())
+        self._events.append((identifier, timestamp, description))
+
+    def _Events(self):
+        events = self._events
+        if type(events) is not bytes:  # noqa: E721
+            yield from events
+            return
+        for sequence_number, timestamp, code in _PACKED_EVENT.iter_unpack(events):
+            yield (
+                containers_interface.AttributeContainerIdentifier(
+                    name="event", sequence_number=sequence_number
+                ),
+                timestamp,
+                _DESCRIPTIONS[code],
+            )
+
+    @property
+    def number_of_events(self):
+        """int: number of events."""
+        events = self._events
+        if type(events) is bytes:  # noqa: E721
+            return len(events) // _PACKED_EVENT_SIZE
+        return len(events)
+
+    @property
+    def event_identifiers(self):
+        """list[AttributeContainerIdentifier]: identifiers of the events."""
+        return [identifier for identifier, _, _ in self._Events()]
+
+    @property
+    def timestamps(self):
+        """list[int]: timestamps of the events, in microseconds."""
+        events = self._events
+        if type(events) is bytes:  # noqa: E721
+            return [entry[1] for entry in _PACKED_EVENT.iter_unpack(events)]
+        return [timestamp for _, timestamp, _ in events]
+
+    @property
+    def timestamp_descriptions(self):
+        """list[str]: descriptions of the timestamps, in their order."""
+        events = self._events
+        if type(events) is bytes:  # noqa: E721
+            return [
+                _DESCRIPTIONS[entry[2]] for entry in _PACKED_EVENT.iter_unpack(events)
+            ]
+        return [description for _, _, description in events]
 
 
 def _DecodeBinaryString(hex_string):
@@ -247,6 +397,15 @@ class Collector:
             ]
         )
         self._kept_processes = set()
+        # Event identifier -> item role, from the knowledge file's event_ids.
+        self._event_roles = {
+            identifier: _EVENT_ROLES[roles[0]]
+            for identifier, roles in knowledge.event_roles.items()
+            if roles[0] in _EVENT_ROLES
+        }
+        # Shared process keys and Sigma matches: items name the same ones.
+        self._shared_keys = {}
+        self._shared_matches = {}
         self._vendor_name = re.compile(
             r"\bnetsupport (?:ltd|manager|school|client)|"
             + "|".join(
@@ -281,7 +440,6 @@ class Collector:
             "windows:evtx:record": self._EventLogRecord,
             "netsupport:client32_ini:config": self._Configuration,
             "netsupport:nsm_lic:licence": self._Licence,
-            "netsupport:nsm_ini:installer": self._Configuration,
             "netsupport:registry:key": self._NetSupportRegistry,
             "netsupport:pe:version_info": self._VersionInfo,
         }
@@ -297,16 +455,24 @@ class Collector:
         if handler is None:
             return
         key = event.GetEventDataIdentifier()
-        key = key.CopyToString() if key is not None else id(event_data)
+        if key is None:
+            key = (None, id(event_data))
+        elif key.name == "event_data" and type(key.sequence_number) is int:  # noqa
+            # An int is a fifth of the identifier's string.
+            key = key.sequence_number
+        else:
+            key = key.CopyToString()
         item = self.items.get(key)
         if item is None:
             item = handler(event_data, event_data_stream)
             if item is None:
                 return
             self.items[key] = item
-        item.event_identifiers.append(event.GetIdentifier())
-        item.timestamps.append(event.timestamp)
-        item.timestamp_descriptions.append(getattr(event, "timestamp_desc", "") or "")
+        item.AddEvent(
+            event.GetIdentifier(),
+            event.timestamp,
+            getattr(event, "timestamp_desc", "") or "",
+        )
 
     # File system.
 
@@ -652,7 +818,7 @@ class Collector:
 
     def _EventLogRecord(self, event_data, event_data_stream):
         event_identifier = getattr(event_data, "event_identifier", None)
-        role = _EVTX_IDENTIFIERS.get(event_identifier)
+        role = self._event_roles.get(event_identifier)
         sigma_matches = None
         if self._sigma_engine is not None and self._sigma_engine.CouldMatch(
             event_identifier
@@ -666,9 +832,47 @@ class Collector:
         item = self._EventLogItem(role, event_data, values)
         if item is None and sigma_matches:
             item = Item("sigma", event_data.data_type, "", values)
-        if item is not None:
-            item.sigma = sigma_matches
+        if item is None:
+            return None
+        value_names = _KEPT_VALUES.get(item.role)
+        if value_names is not None:
+            self._CompactValues(item, value_names)
+        if sigma_matches:
+            item.sigma = tuple(self._SharedMatch(match) for match in sigma_matches)
         return item
+
+    def _CompactValues(self, item, value_names):
+        """Keeps only the values of an event log item that are read later."""
+        values = item._values  # pylint: disable=protected-access
+        names = tuple(name for name in value_names if name in values)
+        names = _VALUE_NAMES.setdefault(names, names)
+        for name in names:
+            value = values[name]
+            if name not in _UNIQUE_VALUES:
+                values[name] = _Intern(value)
+        item.Compact(names)
+
+    def _SharedKey(self, key):
+        """Returns one tuple object for equal (computer, id) keys."""
+        shared = self._shared_keys
+        if len(shared) >= _MAXIMUM_SHARED_KEYS:
+            shared.clear()
+        return shared.setdefault(key, key)
+
+    def _SharedMatch(self, match):
+        """Returns one RuleMatch object for equal matches (read-only)."""
+        key = (
+            match.rule_id,
+            match.title,
+            match.level,
+            tuple(match.labels),
+            match.builtin,
+            match.context_required,
+        )
+        shared = self._shared_matches
+        if len(shared) >= _MAXIMUM_SHARED_KEYS:
+            shared.clear()
+        return shared.setdefault(key, match)
 
     def _EndProcess(self, process_key):
         """Forgets a kept process; returns True if it was kept."""
@@ -693,9 +897,13 @@ class Collector:
             return None
         # Decimal process ids: ProcessId is the new process, ParentProcessId
         # its creator (Sigma's names for 4688's NewProcessId and ProcessId).
-        computer = values.get("Computer")
-        process_key = (computer, _DecimalProcessId(values.get("ProcessId")))
-        creator_key = (computer, _DecimalProcessId(values.get("ParentProcessId")))
+        computer = _Intern(values.get("Computer"))
+        process_key = self._SharedKey(
+            (computer, _Intern(_DecimalProcessId(values.get("ProcessId"))))
+        )
+        creator_key = self._SharedKey(
+            (computer, _Intern(_DecimalProcessId(values.get("ParentProcessId"))))
+        )
         reused = self._EndProcess(process_key)
         if (
             _IsSystemProcessPath(image)
@@ -717,7 +925,7 @@ class Collector:
             self._logon_processes.setdefault(logon_key, set()).add(process_key)
         values["process_key"] = process_key
         values["creator_key"] = creator_key
-        values["logon_key"] = (computer, logon_id)
+        values["logon_key"] = self._SharedKey((computer, _Intern(logon_id)))
         return Item(
             "process",
             data_type,
