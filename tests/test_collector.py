@@ -151,7 +151,15 @@ CASES = [
                 "process",
                 f"{KIT_KEY}\\client32.exe",
                 f"{KIT}\\client32.exe",
-                {"ProcessId": "500", "ParentProcessId": "256"},
+                # Decimal ids in the keys; the record's other fields are
+                # not kept (only what the correlator and summaries read).
+                {
+                    "process_key": ("WS01", "500"),
+                    "creator_key": ("WS01", "256"),
+                    "ProcessId": None,
+                    "ParentProcessId": None,
+                    "Computer": None,
+                },
             )
         ],
     ),
@@ -322,7 +330,8 @@ LIFETIME_CASES = [
         ],
         [
             ("process", KIT_CLIENT),
-            ("process_end", "C:\\Windows\\System32\\svchost.exe"),
+            # A process_end keeps only the process key (no image name).
+            ("process_end", ""),
         ],
     ),
     (

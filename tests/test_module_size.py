@@ -24,7 +24,6 @@ MARKER = "Size:"
 # branch pe2).
 IN_PROGRESS = frozenset(
     [
-        "plaso_netsupport/analysis/collector.py",
     ]
 )
 

@@ -10,7 +10,16 @@ and settings that can come later in the timeline.
 
 Memory grows with the number of candidate items (executables, shortcuts and
 folders outside the Windows directory, NetSupport-named files, process
-creations outside it, service and script events), not with other events.
+creations outside it, service and script events), not with other events, and
+each item is small: an event log item keeps only the values the correlator
+and the findings document read (_KEPT_VALUES, not the record's ~35 fields),
+repeated strings and process keys are shared, and an item's events are packed
+into one bytes object (sequence number, timestamp, description code).
+
+The work is split by what it reads: file_handlers.py (file system, PE,
+execution traces, shortcuts, NetSupport's own files), registry_handlers.py
+(Run keys, services, vendor keys) and event_log_handlers.py (event log
+records, process lifetimes) are mixins of Collector; item.py holds the item.
 
 Items keep what the identity model and the report need: PE imports (plaso's
 pe_coff:dll_import "name"), imphashes, PE version information and signer
@@ -23,158 +32,10 @@ ends it (a process_end item tells the correlator).
 
 import re
 
-from plaso_netsupport.analysis import paths
-from plaso_netsupport import evtx as evtx_fields
-
-# Folders whose files are never NetSupport kit files: keeping them would only
-# cost memory.
-_SYSTEM_FOLDERS = (
-    "\\windows\\system32",
-    "\\windows\\syswow64",
-    "\\windows\\winsxs",
-    "\\windows\\servicing",
-    "\\windows\\assembly",
-    "\\windows\\microsoft.net",
-    "\\windows\\installer",
-    "\\windows\\softwaredistribution",
-    "\\$extend",
-    "\\$recycle.bin",
-)
-
-_CANDIDATE_EXTENSIONS = frozenset(
-    [
-        "exe", "dll", "lnk", "ini", "lic", "inf", "zip", "7z", "rar", "cab",
-        "msi", "js", "jse", "vbs", "ps1", "bat", "cmd", "hta", "url",
-    ]
-)  # fmt: skip
-
-_EVTX_IDENTIFIERS = {
-    7045: "service_install",
-    4697: "service_install",
-    7035: "service_control",
-    7036: "service_control",
-    7040: "service_control",
-    4688: "process",
-    4689: "process_exit",
-    4634: "logoff",
-    4647: "logoff",
-    4672: "privileges",
-    4104: "script_block",
-    1102: "log_cleared",
-    104: "log_cleared",
-}
-
-# Script blocks are at most 32 KiB of text per record on Windows.
-_MAXIMUM_SCRIPT_SIZE = 256 * 1024
-
-# Program paths in a shortcut's arguments ("/c start C:\\x\\a.exe").
-_LAUNCHED_PATH = re.compile(
-    r"(?:[a-z]:|%[a-z_]+%)\\[^\"'|&<>/\r\n]*?\.(?:exe|bat|cmd|vbs|js|ps1)\b",
-    re.IGNORECASE,
-)
-
-# Logon sessions that never end (SYSTEM, and "no session").
-_PERMANENT_LOGON_IDS = frozenset(["", "0x0", "0x3e7", "0x3e4", "0x3e5"])
-
-# USN_REASON_FILE_DELETE
-_USN_FILE_DELETE = 0x00000200
-
-
-class Item:
-    """An event (or the events of one event data) that may be evidence.
-
-    Attributes:
-      role (str): what the event is: file, process, run, lnk, service, ...
-      data_type (str): plaso data type.
-      event_identifiers (list[AttributeContainerIdentifier]): events.
-      timestamps (list[int]): their timestamps, in microseconds.
-      timestamp_descriptions (list[str]): the events' timestamp
-          descriptions, in the order of timestamps.
-      path (str): normalised path of the file the event is about, or "".
-      folder (str): its folder.
-      name (str): its file name.
-      display_path (str): the path as on the evidence (original case, drive
-          letter as the event gives it, else none), or "".
-      values (dict): role-specific values.
-      description (str): short text for the report.
-      sigma (list|None): Sigma rule matches.
-    """
-
-    __slots__ = (
-        "role",
-        "data_type",
-        "event_identifiers",
-        "timestamps",
-        "timestamp_descriptions",
-        "path",
-        "display_path",
-        "folder",
-        "name",
-        "values",
-        "description",
-        "sigma",
-    )
-
-    def __init__(
-        self, role, data_type, path="", values=None, description="", display_path=""
-    ):
-        self.role = role
-        self.data_type = data_type
-        self.event_identifiers = []
-        self.timestamps = []
-        self.timestamp_descriptions = []
-        self.path = path
-        self.folder, self.name = paths.Split(path) if path else ("", "")
-        if display_path and paths.Normalise(display_path) != path:
-            display_path = ""
-        self.display_path = paths.Display(display_path or path, default_drive="")
-        self.values = values or {}
-        self.description = description
-        self.sigma = None
-
-
-def _DecodeBinaryString(hex_string):
-    """Decodes the UTF-16LE service key name that 7036 records carry."""
-    try:
-        text = bytes.fromhex(hex_string).decode("utf-16-le", errors="replace")
-    except (TypeError, ValueError):
-        return ""
-    return text.split("\x00", 1)[0]
-
-
-def _NamedValues(values):
-    """Yields (lower-case name, lower-case data) of registry event values.
-
-    plaso stores them as dicts (name, data_type, data), tuples or "name: data"
-    strings, depending on the plugin.
-    """
-    for value in values or []:
-        if isinstance(value, dict):
-            yield str(value.get("name") or "").lower(), str(
-                value.get("data") or ""
-            ).lower()
-        elif isinstance(value, (list, tuple)) and value:
-            yield str(value[0]).lower(), str(value[-1]).lower()
-        else:
-            name, _, data = str(value).partition(":")
-            yield name.strip().lower(), data.strip().lower()
-
-
-def _DecimalProcessId(value):
-    """Returns a process id ("0x1f4" or "500") as a decimal string."""
-    value = str(value or "").strip().lower()
-    try:
-        return str(int(value, 16)) if value.startswith("0x") else str(int(value))
-    except ValueError:
-        return value
-
-
-def _ProcessLogonId(values):
-    """Returns the logon session of a 4688's new process (lower-case hex)."""
-    target = str(values.get("TargetLogonId") or "").lower()
-    if target and target != "0x0":
-        return target
-    return str(values.get("SubjectLogonId") or "").lower()
+from plaso_netsupport.analysis import event_log_handlers
+from plaso_netsupport.analysis import file_handlers
+from plaso_netsupport.analysis import registry_handlers
+from plaso_netsupport.analysis.item import Item  # noqa: F401 (the item type)
 
 
 def CompileTokens(words):
@@ -202,26 +63,11 @@ def CompileTokens(words):
     return re.compile("|".join(alternatives), re.IGNORECASE)
 
 
-def _IsSystemPath(path):
-    return path.startswith(_SYSTEM_FOLDERS)
-
-
-def _IsSystemProcessPath(path):
-    # explorer.exe, System32 and the like; \Windows\Temp is a drop location.
-    return path.startswith("\\windows\\") and not path.startswith("\\windows\\temp\\")
-
-
-def _StreamLocation(event_data_stream):
-    path_spec = getattr(event_data_stream, "path_spec", None)
-    while path_spec is not None:
-        location = getattr(path_spec, "location", None)
-        if location:
-            return location
-        path_spec = getattr(path_spec, "parent", None)
-    return ""
-
-
-class Collector:
+class Collector(
+    file_handlers.FileHandlers,
+    registry_handlers.RegistryHandlers,
+    event_log_handlers.EventLogHandlers,
+):
     """Keeps the candidate items, keyed by event data identifier."""
 
     def __init__(self, knowledge, sigma_engine=None):
@@ -247,6 +93,15 @@ class Collector:
             ]
         )
         self._kept_processes = set()
+        # Event identifier -> item role, from the knowledge file's event_ids.
+        self._event_roles = {
+            identifier: event_log_handlers.EVENT_ROLES[roles[0]]
+            for identifier, roles in knowledge.event_roles.items()
+            if roles[0] in event_log_handlers.EVENT_ROLES
+        }
+        # Shared process keys and Sigma matches: items name the same ones.
+        self._shared_keys = {}
+        self._shared_matches = {}
         self._vendor_name = re.compile(
             r"\bnetsupport (?:ltd|manager|school|client)|"
             + "|".join(
@@ -281,7 +136,6 @@ class Collector:
             "windows:evtx:record": self._EventLogRecord,
             "netsupport:client32_ini:config": self._Configuration,
             "netsupport:nsm_lic:licence": self._Licence,
-            "netsupport:nsm_ini:installer": self._Configuration,
             "netsupport:registry:key": self._NetSupportRegistry,
             "netsupport:pe:version_info": self._VersionInfo,
         }
@@ -297,493 +151,21 @@ class Collector:
         if handler is None:
             return
         key = event.GetEventDataIdentifier()
-        key = key.CopyToString() if key is not None else id(event_data)
+        if key is None:
+            key = (None, id(event_data))
+        elif key.name == "event_data" and type(key.sequence_number) is int:  # noqa
+            # An int is a fifth of the identifier's string.
+            key = key.sequence_number
+        else:
+            key = key.CopyToString()
         item = self.items.get(key)
         if item is None:
             item = handler(event_data, event_data_stream)
             if item is None:
                 return
             self.items[key] = item
-        item.event_identifiers.append(event.GetIdentifier())
-        item.timestamps.append(event.timestamp)
-        item.timestamp_descriptions.append(getattr(event, "timestamp_desc", "") or "")
-
-    # File system.
-
-    def _FileCandidate(self, path):
-        folder, name = paths.Split(path)
-        if name in self._kit_names:
-            return True
-        if _IsSystemPath(path):
-            return False
-        extension = name.rpartition(".")[2]
-        return extension in _CANDIDATE_EXTENSIONS or "." not in name
-
-    def _File(self, event_data, event_data_stream):
-        raw_path = getattr(event_data, "filename", None) or _StreamLocation(
-            event_data_stream
+        item.AddEvent(
+            event.GetIdentifier(),
+            event.timestamp,
+            getattr(event, "timestamp_desc", "") or "",
         )
-        path = paths.Normalise(raw_path)
-        if not path:
-            return None
-        stream_name = ""
-        if ":" in path.rpartition("\\")[2]:
-            # An alternate data stream, such as client32.exe:Zone.Identifier.
-            path, _, stream_name = path.rpartition(":")
-            raw_path = raw_path.rpartition(":")[0]
-        if not self._FileCandidate(path):
-            return None
-        is_directory = getattr(event_data, "file_entry_type", None) == "directory"
-        allocated = getattr(event_data, "is_allocated", True)
-        return Item(
-            "file",
-            event_data.data_type,
-            path,
-            {
-                "directory": is_directory,
-                "deleted": allocated is False,
-                "stream": stream_name,
-                "inode": str(getattr(event_data, "inode", None) or ""),
-            },
-            display_path=raw_path,
-        )
-
-    def _UsnChange(self, event_data, event_data_stream):
-        # A change-journal record names only the file and its parent folder's
-        # file reference; the folder is resolved from the file system events.
-        name = (getattr(event_data, "filename", None) or "").lower()
-        if not name or not self._FileCandidate("\\?\\" + name):
-            return None
-        flags = getattr(event_data, "update_reason_flags", None) or 0
-        return Item(
-            "usn",
-            event_data.data_type,
-            "",
-            {
-                "file_name": name,
-                "parent_reference": str(
-                    getattr(event_data, "parent_file_reference", None) or ""
-                ),
-                "deleted": bool(flags & _USN_FILE_DELETE),
-            },
-        )
-
-    def _RecycleBin(self, event_data, event_data_stream):
-        path = paths.Normalise(getattr(event_data, "original_filename", None))
-        if not path or _IsSystemPath(path):
-            return None
-        return Item("recycled", event_data.data_type, path)
-
-    def _PortableExecutable(self, event_data, event_data_stream):
-        raw_path = _StreamLocation(event_data_stream)
-        path = paths.Normalise(raw_path)
-        if not path or not self._FileCandidate(path):
-            return None
-        # pe_coff:dll_import names the imported DLL in "name" (plaso has no
-        # function names); pe_coff:file carries the imphash.
-        dll_name = ""
-        if event_data.data_type == "pe_coff:dll_import":
-            dll_name = (getattr(event_data, "name", None) or "").lower()
-        imphash = (getattr(event_data, "imphash", None) or "").lower()
-        return Item(
-            "pe",
-            event_data.data_type,
-            path,
-            {"dll_name": dll_name, "imphash": imphash},
-            display_path=raw_path,
-        )
-
-    def _VersionInfo(self, event_data, event_data_stream):
-        raw_path = _StreamLocation(event_data_stream)
-        path = paths.Normalise(raw_path)
-        values = {
-            name: (str(getattr(event_data, name, None) or "").strip())
-            for name in (
-                "company_name",
-                "product_name",
-                "file_description",
-                "original_filename",
-                "internal_name",
-                "signer_common_name",
-                "signer_subject",
-                "signature_status",
-            )
-        }
-        company = values["company_name"].lower().rstrip(".")
-        if not path or (
-            not self._FileCandidate(path) and company not in self._vendor_companies
-        ):
-            return None
-        return Item("version_info", event_data.data_type, path, values, "", raw_path)
-
-    # Execution.
-
-    def _Prefetch(self, event_data, event_data_stream):
-        executable = (getattr(event_data, "executable", None) or "").lower()
-        path_hints = [paths.Normalise(hint) for hint in event_data.path_hints or []]
-        mapped = [paths.Normalise(path) for path in event_data.mapped_files or []]
-        path = next(
-            (hint for hint in path_hints if hint.endswith("\\" + executable)), ""
-        )
-        if not path:
-            path = next(
-                (item for item in mapped if item.endswith("\\" + executable)), ""
-            )
-        if executable in self._kit_names:
-            pass
-        elif path and _IsSystemPath(path):
-            # A system binary (cmd.exe) whose run loaded NetSupport code is
-            # still interesting; others are not.
-            if not any(paths.Split(item)[1] in self._kit_names for item in mapped):
-                return None
-        return Item(
-            "prefetch",
-            event_data.data_type,
-            path or "\\?\\" + executable,
-            {"executable": executable, "mapped_files": mapped},
-            f"prefetch {executable.upper()}",
-        )
-
-    def _ExecutionPath(self, event_data, event_data_stream):
-        raw_path = getattr(event_data, "full_path", None) or getattr(
-            event_data, "path", None
-        )
-        path = paths.Normalise(raw_path)
-        # Amcache (windows:registry:amcache) carries the version resource's
-        # company, product and description.
-        values = {
-            name: str(getattr(event_data, name, None) or "").strip()
-            for name in ("company_name", "product_name", "file_description")
-        }
-        identity = " ".join(values.values()).lower()
-        if not path or (not self._FileCandidate(path) and "netsupport" not in identity):
-            return None
-        values["identity"] = identity
-        return Item("execution_trace", event_data.data_type, path, values, "", raw_path)
-
-    def _UserAssist(self, event_data, event_data_stream):
-        value_name = getattr(event_data, "value_name", None) or ""
-        path = paths.Normalise(value_name)
-        if not path or not self._FileCandidate(path):
-            return None
-        return Item(
-            "execution_trace",
-            event_data.data_type,
-            path,
-            {"identity": ""},
-            "",
-            value_name,
-        )
-
-    # Persistence and services.
-
-    def _Run(self, event_data, event_data_stream):
-        entries = []
-        for entry in getattr(event_data, "entries", None) or []:
-            name, _, command = str(entry).partition(": ")
-            executable = paths.ExecutableOfCommand(command)
-            if executable and not _IsSystemPath(executable):
-                entries.append((name, executable))
-            elif executable and paths.Split(executable)[1] in self._kit_names:
-                entries.append((name, executable))
-        if not entries:
-            return None
-        return Item(
-            "run",
-            event_data.data_type,
-            "",
-            {"entries": entries, "key_path": getattr(event_data, "key_path", "")},
-        )
-
-    def _Service(self, event_data, event_data_stream):
-        service_name = getattr(event_data, "name", None) or ""
-        name = service_name.lower()
-        image = paths.ExecutableOfCommand(getattr(event_data, "image_path", None))
-        display_name = next(
-            (
-                data
-                for name, data in _NamedValues(getattr(event_data, "values", None))
-                if name == "displayname"
-            ),
-            "",
-        )
-        if (
-            name not in self._knowledge.service_names
-            and display_name not in self._knowledge.service_display_names
-            and (not image or _IsSystemPath(image))
-        ):
-            return None
-        return Item(
-            "service",
-            event_data.data_type,
-            image,
-            {
-                "service_name": service_name,
-                "display_name": display_name,
-                "key_path": getattr(event_data, "key_path", ""),
-            },
-        )
-
-    def _RegistryKey(self, event_data, event_data_stream):
-        key_path = (getattr(event_data, "key_path", None) or "").lower()
-        values = getattr(event_data, "values", None) or []
-        if not self._IsVendorKey(key_path, values):
-            return None
-        return Item(
-            "registry",
-            event_data.data_type,
-            "",
-            {"key_path": key_path},
-        )
-
-    def _NetSupportRegistry(self, event_data, event_data_stream):
-        key_path = (getattr(event_data, "key_path", None) or "").lower()
-        install_directory = paths.Normalise(
-            getattr(event_data, "install_directory", None)
-        )
-        return Item(
-            "registry",
-            event_data.data_type,
-            "",
-            {
-                "key_path": key_path,
-                "install_directory": install_directory,
-                "product": getattr(event_data, "product", None),
-                "gateway": getattr(event_data, "gateway", None),
-            },
-        )
-
-    def _IsVendorKey(self, key_path, values=()):
-        if "\\software\\" not in key_path:
-            return False
-        for lookalike in self._knowledge.registry_lookalike_keys:
-            if f"\\{lookalike}" in key_path:
-                return False
-        for vendor_key in self._knowledge.registry_vendor_keys:
-            if f"\\software\\{vendor_key}" in key_path or (
-                f"\\wow6432node\\{vendor_key}" in key_path
-            ):
-                return True
-        if "\\currentversion\\uninstall\\" not in key_path:
-            return False
-        # An uninstall entry of NetSupport Ltd software, by its values.
-        return any(
-            name in ("displayname", "publisher") and self._vendor_name.search(data)
-            for name, data in _NamedValues(values)
-        )
-
-    def _Link(self, event_data, event_data_stream):
-        raw_target = getattr(event_data, "local_path", None) or getattr(
-            event_data, "link_target", None
-        )
-        target = paths.Normalise(raw_target)
-        raw_location = _StreamLocation(event_data_stream)
-        location = paths.Normalise(raw_location)
-        arguments = str(getattr(event_data, "command_line_arguments", None) or "")
-        arguments = arguments[:_MAXIMUM_SCRIPT_SIZE]
-        # A shortcut that proxies the start of a program through a system
-        # binary (explorer.exe, cmd.exe, forfiles.exe ...): the program it
-        # starts is in the arguments.
-        launched_display = [
-            paths.Display(path, default_drive="")
-            for path in _LAUNCHED_PATH.findall(arguments)
-            if not _IsSystemPath(paths.Normalise(path))
-        ]
-        launched = [paths.Normalise(path) for path in launched_display]
-        if not target:
-            return None
-        if _IsSystemPath(target) and not launched:
-            return None
-        return Item(
-            "lnk",
-            event_data.data_type,
-            location,
-            {
-                "target": target,
-                "target_display": paths.Display(raw_target, default_drive=""),
-                "arguments": arguments,
-                "launched": launched,
-                "launched_display": launched_display,
-            },
-            "",
-            raw_location,
-        )
-
-    # NetSupport's own files, from our parsers.
-
-    def _Configuration(self, event_data, event_data_stream):
-        raw_path = getattr(event_data, "path", None) or _StreamLocation(
-            event_data_stream
-        )
-        path = paths.Normalise(raw_path)
-        values = {
-            name: getattr(event_data, name, None)
-            for name in (
-                "gateway",
-                "gateway_port",
-                "secondary_gateway",
-                "secondary_port",
-                "has_gateway_security_key",
-                "has_security_key",
-                "silent",
-                "systray_hidden",
-                "hide_when_idle",
-                "disabled_features",
-                "build_path",
-                "room",
-                "show_ui_on_connect",
-                "settings",
-            )
-        }
-        return Item("config", event_data.data_type, path, values, "", raw_path)
-
-    def _Licence(self, event_data, event_data_stream):
-        raw_path = getattr(event_data, "path", None) or _StreamLocation(
-            event_data_stream
-        )
-        path = paths.Normalise(raw_path)
-        values = {
-            name: getattr(event_data, name, None)
-            for name in ("licensee", "serial_no", "maxslaves", "expiry")
-        }
-        return Item("licence", event_data.data_type, path, values, "", raw_path)
-
-    # Event logs.
-
-    def _EventLogRecord(self, event_data, event_data_stream):
-        event_identifier = getattr(event_data, "event_identifier", None)
-        role = _EVTX_IDENTIFIERS.get(event_identifier)
-        sigma_matches = None
-        if self._sigma_engine is not None and self._sigma_engine.CouldMatch(
-            event_identifier
-        ):
-            sigma_matches = self._sigma_engine.MatchEventData(event_data) or None
-        if role is None and not sigma_matches:
-            return None
-        # Values by Data name; shared with (and cached by) the Sigma fields.
-        values = dict(evtx_fields.EvtxFields(event_data))
-        values["EventID"] = event_identifier
-        item = self._EventLogItem(role, event_data, values)
-        if item is None and sigma_matches:
-            item = Item("sigma", event_data.data_type, "", values)
-        if item is not None:
-            item.sigma = sigma_matches
-        return item
-
-    def _EndProcess(self, process_key):
-        """Forgets a kept process; returns True if it was kept."""
-        if process_key not in self._kept_processes:
-            return False
-        self._kept_processes.discard(process_key)
-        logon_key = self._process_logons.pop(process_key, None)
-        if logon_key is not None:
-            self._logon_processes.get(logon_key, set()).discard(process_key)
-        return True
-
-    def _ProcessItem(self, data_type, values):
-        """A 4688 process creation worth keeping, or None.
-
-        Process chains are bounded by process lifetime: a process id is
-        forgotten at its 4689 exit, at the end of its logon session (4634,
-        4647) and when a new 4688 reuses it.
-        """
-        image = paths.Normalise(values.get("NewProcessName"))
-        parent = paths.Normalise(values.get("ParentProcessName"))
-        if not image:
-            return None
-        # Decimal process ids: ProcessId is the new process, ParentProcessId
-        # its creator (Sigma's names for 4688's NewProcessId and ProcessId).
-        computer = values.get("Computer")
-        process_key = (computer, _DecimalProcessId(values.get("ProcessId")))
-        creator_key = (computer, _DecimalProcessId(values.get("ParentProcessId")))
-        reused = self._EndProcess(process_key)
-        if (
-            _IsSystemProcessPath(image)
-            and _IsSystemProcessPath(parent or "\\windows\\system32")
-            and creator_key not in self._kept_processes
-        ):
-            # A system binary started by a system binary is kept only as
-            # a descendant of a kept process (time order: parents first).
-            if reused:
-                # The correlator must forget the earlier process too.
-                values["process_key"] = process_key
-                return Item("process_end", data_type, "", values)
-            return None
-        self._kept_processes.add(process_key)
-        logon_id = _ProcessLogonId(values)
-        if logon_id not in _PERMANENT_LOGON_IDS:
-            logon_key = (computer, logon_id)
-            self._process_logons[process_key] = logon_key
-            self._logon_processes.setdefault(logon_key, set()).add(process_key)
-        values["process_key"] = process_key
-        values["creator_key"] = creator_key
-        values["logon_key"] = (computer, logon_id)
-        return Item(
-            "process",
-            data_type,
-            image,
-            values,
-            "",
-            values.get("NewProcessName") or "",
-        )
-
-    def _EventLogItem(self, role, event_data, values):
-        data_type = event_data.data_type
-        if role == "process":
-            return self._ProcessItem(data_type, values)
-        if role == "process_exit":
-            process_key = (
-                values.get("Computer"),
-                _DecimalProcessId(values.get("ProcessId")),
-            )
-            if not self._EndProcess(process_key):
-                return None
-            values["process_key"] = process_key
-            return Item("process_end", data_type, "", values)
-        if role == "logoff":
-            logon_id = str(values.get("TargetLogonId") or "").lower()
-            process_keys = self._logon_processes.pop(
-                (values.get("Computer"), logon_id), None
-            )
-            if not process_keys:
-                return None
-            for process_key in process_keys:
-                self._EndProcess(process_key)
-            values["process_keys"] = sorted(process_keys, key=str)
-            return Item("process_end", data_type, "", values)
-        if role == "service_install":
-            image = paths.ExecutableOfCommand(
-                values.get("ImagePath") or values.get("ServiceFileName")
-            )
-            name = (values.get("ServiceName") or "").lower()
-            if (
-                name not in self._knowledge.service_names
-                and name not in self._knowledge.service_display_names
-                and (not image or _IsSystemPath(image))
-            ):
-                return None
-            return Item("service_install", data_type, image, values)
-        if role == "service_control":
-            display_name = (values.get("param1") or "").lower()
-            key_name = _DecodeBinaryString(values.get("Binary") or "").lower()
-            key_name = key_name.partition("/")[0]
-            if display_name not in self._knowledge.service_display_names and (
-                key_name not in self._knowledge.service_names
-                and display_name not in self._knowledge.service_names
-            ):
-                return None
-            values["key_name"] = key_name
-            return Item("service_control", data_type, "", values)
-        if role == "privileges":
-            logon_id = (values.get("SubjectLogonId") or "").lower()
-            if not logon_id:
-                return None
-            return Item("privileges", data_type, "", {"logon_id": logon_id})
-        if role == "script_block":
-            text = (values.get("ScriptBlockText") or "")[:_MAXIMUM_SCRIPT_SIZE]
-            if not self._script_tokens.search(text):
-                return None
-            return Item("script_block", data_type, "", {"text": text})
-        if role == "log_cleared":
-            return Item("log_cleared", data_type, "", values)
-        return None

@@ -51,7 +51,6 @@ class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
         self._allowlist = None
         self._collector = None
         self._coverage = None
-        self._item_sources = {}
         self._sigma_directories = []
         self._sigma_builtin = True
         self._problems = []
@@ -132,7 +131,7 @@ class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
         self._collector.Collect(event, event_data, event_data_stream)
         if len(items) != number_of_items:
             # A new item is the last one added; all its events share a source.
-            self._item_sources[id(next(reversed(items.values())))] = source
+            next(reversed(items.values())).source = source
 
     def _GetCoverage(self):
         # pylint: disable=import-outside-toplevel
@@ -244,7 +243,7 @@ class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
                 continue
             identifier = identifiers.get(id(installation))
             number_of_events = len(item.event_identifiers)
-            evidence.Add(item, self._item_sources.get(id(item)), labels, identifier)
+            evidence.Add(item, item.source, labels, identifier)
             for label in labels:
                 label_counts[label] += number_of_events
                 if label.startswith("attack_"):
