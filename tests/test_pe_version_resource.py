@@ -26,16 +26,7 @@ from tests.forge import pe as forge_pe
 
 COMPILE_TIME = datetime.datetime(2021, 6, 7, 8, 9, 10, tzinfo=datetime.timezone.utc)
 
-VERSION_INFO = {
-    "CompanyName": "NetSupport Ltd",
-    "FileDescription": "NetSupport Client Application",
-    "FileVersion": "V12.10",
-    "InternalName": "client32",
-    "LegalCopyright": "Copyright (c) 2016, NetSupport Ltd",
-    "OriginalFilename": "client32.exe",
-    "ProductName": "NetSupport Remote Control",
-    "ProductVersion": "12.10.4.1",
-}
+VERSION_INFO = forge_pe.CLIENT32_VERSION_INFO
 
 # Characters beyond ASCII, a surrogate pair (pefile turns each half into its
 # own escaped character) and an empty value.

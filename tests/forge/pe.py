@@ -53,6 +53,19 @@ _CODE_FILLER = bytes.fromhex(
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
+# The version strings of NetSupport's client32.exe (12.10) that the forge's
+# client binaries carry; the PE tests share them.
+CLIENT32_VERSION_INFO = {
+    "CompanyName": "NetSupport Ltd",
+    "FileDescription": "NetSupport Client Application",
+    "FileVersion": "V12.10",
+    "InternalName": "client32",
+    "LegalCopyright": "Copyright (c) 2016, NetSupport Ltd",
+    "OriginalFilename": "client32.exe",
+    "ProductName": "NetSupport Remote Control",
+    "ProductVersion": "12.10.4.1",
+}
+
 
 def _align(value, alignment):
     """Rounds value up to a multiple of alignment."""

@@ -6,21 +6,12 @@ import pefile
 import pytest
 from plaso.parsers import pe as plaso_pe
 
-from .pe import build_pe
+from .pe import CLIENT32_VERSION_INFO, build_pe
 from .plaso_helpers import parse_with_plaso_and_warnings
 
 COMPILE_TIME = datetime.datetime(2016, 3, 1, 12, 34, 56, tzinfo=datetime.timezone.utc)
 
-VERSION_INFO = {
-    "CompanyName": "NetSupport Ltd",
-    "FileDescription": "NetSupport Client Application",
-    "FileVersion": "V12.10",
-    "InternalName": "client32",
-    "LegalCopyright": "Copyright (c) 2016, NetSupport Ltd",
-    "OriginalFilename": "client32.exe",
-    "ProductName": "NetSupport Remote Control",
-    "ProductVersion": "12.10.4.1",
-}
+VERSION_INFO = CLIENT32_VERSION_INFO
 
 IMPORTS = [
     ("PCICL32.dll", ["_NSMClient32@8"]),
