@@ -16,6 +16,7 @@ from plaso_netsupport.sigma import engine
 DATA = os.path.join(os.path.dirname(__file__), "sigma_data")
 sys.path.insert(0, DATA)
 import evtx_events as ev  # noqa: E402  pylint: disable=wrong-import-position
+import inline_rule  # noqa: E402  pylint: disable=wrong-import-position
 
 ENCODED = base64.b64encode(
     "IEX (New-Object Net.WebClient)".encode("utf-16-le")
@@ -38,25 +39,10 @@ NETWORK = ev.MakeEventData(
 
 
 def _Engine(tmp_path, detection, logsource="category: process_creation", extra=""):
-    rule = textwrap.dedent("""\
-            title: Inline Test Rule
-            id: 5e060b81-b804-4d34-9751-14f4e99367b5
-            logsource:
-                    product: windows
-                    {logsource}
-            detection:
-            {detection}
-            level: low
-            {extra}
-            """).format(
-        logsource=logsource,
-        detection=textwrap.indent(textwrap.dedent(detection), "    "),
-        extra=extra,
+    directory = inline_rule.WriteRuleDirectory(
+        tmp_path, detection, logsource=logsource, extra=extra
     )
-    directory = tmp_path / "rules"
-    directory.mkdir(exist_ok=True)
-    (directory / "rule.yml").write_text(rule, encoding="utf-8")
-    sigma_engine = engine.SigmaEngine.FromDirectories([str(directory)])
+    sigma_engine = engine.SigmaEngine.FromDirectories([directory])
     assert sigma_engine.problems == [], sigma_engine.problems
     return sigma_engine
 

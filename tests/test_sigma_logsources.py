@@ -9,7 +9,6 @@ import collections
 import glob
 import os
 import sys
-import textwrap
 
 import pytest
 import yaml
@@ -25,6 +24,7 @@ from plaso_netsupport.sigma import logsources
 DATA = os.path.join(os.path.dirname(__file__), "sigma_data")
 sys.path.insert(0, DATA)
 import evtx_events as ev  # noqa: E402  pylint: disable=wrong-import-position
+import inline_rule  # noqa: E402  pylint: disable=wrong-import-position
 
 REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SIGMAHQ_WINDOWS = os.environ.get(
@@ -109,23 +109,14 @@ def test_process_creation_names_are_the_windows_audit_field_mapping():
 
 
 def _Engine(tmp_path, logsource, detection):
-    rule = textwrap.dedent("""\
-            title: Logsource Test Rule
-            id: 2b0b4f34-5e5a-4a3c-9a1e-1d7c3b9f6a21
-            logsource:
-                    product: windows
-                    {logsource}
-            detection:
-            {detection}
-            level: low
-            """).format(
+    directory = inline_rule.WriteRuleDirectory(
+        tmp_path,
+        detection,
         logsource=logsource,
-        detection=textwrap.indent(textwrap.dedent(detection), "    "),
+        title="Logsource Test Rule",
+        identifier="2b0b4f34-5e5a-4a3c-9a1e-1d7c3b9f6a21",
     )
-    directory = tmp_path / "rules"
-    directory.mkdir(exist_ok=True)
-    (directory / "rule.yml").write_text(rule, encoding="utf-8")
-    sigma_engine = engine.SigmaEngine.FromDirectories([str(directory)])
+    sigma_engine = engine.SigmaEngine.FromDirectories([directory])
     assert sigma_engine.problems == [], sigma_engine.problems
     return sigma_engine
 

@@ -12,7 +12,6 @@ records.
 import os
 import re
 import sys
-import textwrap
 
 import pytest
 
@@ -22,6 +21,7 @@ from plaso_netsupport.sigma import prefilter
 DATA = os.path.join(os.path.dirname(__file__), "sigma_data")
 sys.path.insert(0, DATA)
 import evtx_events as ev  # noqa: E402  pylint: disable=wrong-import-position
+import inline_rule  # noqa: E402  pylint: disable=wrong-import-position
 import rule_events  # noqa: E402  pylint: disable=wrong-import-position
 
 REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -105,24 +105,15 @@ def test_fold_keeps_lower_case_substrings():
 
 
 def _InlineEngines(tmp_path, detection, logsource="category: process_creation"):
-    rule = textwrap.dedent("""\
-            title: Inline Prefilter Rule
-            id: 0f7bd1a4-4d0c-4b8e-9d86-6a5d7f1b2c3d
-            logsource:
-                    product: windows
-                    {logsource}
-            detection:
-            {detection}
-            level: low
-            """).format(
+    directory = inline_rule.WriteRuleDirectory(
+        tmp_path,
+        detection,
         logsource=logsource,
-        detection=textwrap.indent(textwrap.dedent(detection), "    "),
+        title="Inline Prefilter Rule",
+        identifier="0f7bd1a4-4d0c-4b8e-9d86-6a5d7f1b2c3d",
     )
-    directory = tmp_path / "rules"
-    directory.mkdir(exist_ok=True)
-    (directory / "rule.yml").write_text(rule, encoding="utf-8")
-    pruned = engine.SigmaEngine.FromDirectories([str(directory)]).Compile()
-    full = engine.SigmaEngine.FromDirectories([str(directory)], prune=False)
+    pruned = engine.SigmaEngine.FromDirectories([directory]).Compile()
+    full = engine.SigmaEngine.FromDirectories([directory], prune=False)
     assert pruned.problems == [], pruned.problems
     return pruned, full
 
