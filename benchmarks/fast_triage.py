@@ -133,17 +133,6 @@ def Triage(source, output, fast):
     return time.perf_counter() - start
 
 
-def _Comparable(entries):
-    """Findings entries as text without evidence ids (they number events)."""
-    return json.dumps(
-        [
-            {key: value for key, value in entry.items() if key != "evidence"}
-            for entry in entries or []
-        ],
-        sort_keys=True,
-    )
-
-
 def Summary(output):
     from plaso.storage import factory  # pylint: disable=import-outside-toplevel
     from plaso_netsupport.collection import (
@@ -152,6 +141,7 @@ def Summary(output):
     from plaso_netsupport.storage import (
         ReadDocument,
     )  # pylint: disable=import-outside-toplevel
+    from tests import findings_comparison  # pylint: disable=import-outside-toplevel
 
     storage = os.path.join(output, "case.plaso")
     reader = factory.StorageFactory.CreateStorageReaderForFile(storage)
@@ -161,15 +151,7 @@ def Summary(output):
     finally:
         reader.Close()
     document = ReadDocument(storage)
-    findings = sorted(
-        (
-            entry["folder"],
-            entry.get("verdict"),
-            _Comparable(entry.get("gateways")),
-            _Comparable(entry.get("persistence")),
-        )
-        for entry in document.get("installations") or []
-    )
+    findings = findings_comparison.Installations(document)
     return {
         "events": events,
         "tags": tags,
@@ -240,7 +222,10 @@ def Main():
         f"{'meets target' if ratio <= 0.10 else 'MISSES target'}); "
         f"findings identical: **{same}** "
         f"({len(full['findings'])} installation(s): "
-        + "; ".join(f"{f[0]} {f[1]}" for f in full["findings"])
+        + "; ".join(
+            f"{entry['folder']} {entry['verdict']}"
+            for entry in map(json.loads, full["findings"])
+        )
         + ")\n"
     )
     text += (

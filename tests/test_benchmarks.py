@@ -7,6 +7,7 @@ fast-triage summary reads a real analysed storage file.
 """
 
 import importlib.util
+import json
 import os
 import shutil
 import sys
@@ -49,8 +50,8 @@ def test_fast_triage_summary_reads_an_analysed_store(tmp_path):
     summary = fast_triage.Summary(str(tmp_path))
     assert summary["targeted"] is False
     assert summary["events"] > summary["tags"] > 0
-    ((folder, verdict, gateways, persistence),) = summary["findings"]
-    assert folder.lower().endswith("\\appdata\\roaming\\msedgesandbox")
-    assert verdict == "suspicious"
-    assert "45.88.78.28:443" in gateways
-    assert "MsEdgeSandbox" in persistence
+    (installation,) = map(json.loads, summary["findings"])
+    assert installation["folder"].lower().endswith("\\appdata\\roaming\\msedgesandbox")
+    assert installation["verdict"] == "suspicious"
+    assert "45.88.78.28:443" in json.dumps(installation["gateways"])
+    assert "MsEdgeSandbox" in json.dumps(installation["persistence"])

@@ -10,7 +10,6 @@ labels), counted, so that a duplicate is a failure too.
 
 import collections
 import concurrent.futures
-import json
 import os
 import subprocess
 
@@ -20,6 +19,7 @@ from plaso_netsupport import plaso_commands
 from plaso_netsupport.collection import fast
 from plaso_netsupport.collection import targeted
 from plaso_netsupport.storage import ReadDocument
+from tests import findings_comparison
 from tests import plaso_run
 from tests import scenario_cache
 
@@ -43,31 +43,6 @@ def _Tagged(records):
         _Key(record)
         for record in records
         if "netsupport" in ((record.get("tag") or {}).get("labels") or [])
-    )
-
-
-def _Findings(document):
-    """What the examiner reads of each installation (findings schema 2)."""
-    return sorted(
-        json.dumps(
-            {
-                "folder": entry["folder"],
-                "verdict": entry.get("verdict"),
-                "findings": sorted(item["code"] for item in entry.get("findings", [])),
-                "gateways": entry.get("gateways"),
-                "binaries": sorted(
-                    (item["path"], item["identity"])
-                    for item in entry.get("binaries", [])
-                ),
-                "persistence": sorted(
-                    (item.get("kind"), item.get("where"), item.get("value"))
-                    for item in entry.get("persistence", [])
-                ),
-                "services": entry.get("services"),
-            },
-            sort_keys=True,
-        )
-        for entry in document.get("installations") or []
     )
 
 
@@ -136,7 +111,9 @@ def test_fast_triage_finds_what_a_full_run_finds(name, fast_runs):
     assert targeted.IsTargeted(full_storage) is False
     full_document = ReadDocument(full_storage)
     document = ReadDocument(storage)
-    assert _Findings(document) == _Findings(full_document)
+    assert findings_comparison.Installations(
+        document
+    ) == findings_comparison.Installations(full_document)
     full_tagged, tagged = _Tagged(full_records), _Tagged(records)
     missing = full_tagged - tagged
     extra = tagged - full_tagged
