@@ -14,9 +14,11 @@ from plaso.analysis import manager
 from plaso.containers import events
 
 import plaso_netsupport
+from plaso_netsupport.analysis import model
 
 # The knowledge, collection, correlation and findings modules (and the Sigma
-# engine with pySigma) are imported when the plugin is created, not here:
+# engine with pySigma) are imported when the plugin is created, not here (the
+# verdict names come from model.py, which imports only the standard library):
 # every process that imports plaso.analysis registers the plugin, including
 # log2timeline's, and few of them run it.
 
@@ -24,12 +26,10 @@ import plaso_netsupport
 _LOCATED_KINDS = frozenset(["kit_file", "configuration", "gateway_security_key"])
 
 
-def _VerdictLabels(correlate):
-    """Labels of the verdicts that have one."""
-    return {
-        correlate.SUSPICIOUS: "netsupport_suspicious",
-        correlate.ALLOWLISTED: "netsupport_allowlisted",
-    }
+_VERDICT_LABELS = {
+    model.SUSPICIOUS: "netsupport_suspicious",
+    model.ALLOWLISTED: "netsupport_allowlisted",
+}
 
 
 class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
@@ -142,13 +142,13 @@ class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
             self._coverage = coverage.CoverageCounter(knowledge.Load())
         return self._coverage
 
-    def _Labels(self, knowledge, kinds, verdict, verdict_labels):
+    def _Labels(self, knowledge, kinds, verdict):
         labels = ["netsupport"]
         for kind in kinds:
             for label in knowledge.LabelsFor(kind):
                 if label not in labels:
                     labels.append(label)
-        verdict_label = verdict_labels.get(verdict)
+        verdict_label = _VERDICT_LABELS.get(verdict)
         if verdict_label:
             labels.append(verdict_label)
         return labels
@@ -169,7 +169,6 @@ class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
         from plaso_netsupport.analysis import evidence as evidence_module
         from plaso_netsupport.analysis import findings
 
-        verdict_labels = _VerdictLabels(correlate)
         knowledge = knowledge_module.Load()
         items = list(self._GetCollector().items.values())
         correlator = correlate.Correlator(knowledge, allowlist=self._allowlist)
@@ -197,7 +196,7 @@ class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
             tagged[id(item)] = (
                 item,
                 installation,
-                self._Labels(knowledge, kinds, verdict, verdict_labels),
+                self._Labels(knowledge, kinds, verdict),
             )
 
         sigma_rules = {}
@@ -211,7 +210,7 @@ class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
                     if "netsupport" in match.labels:
                         labels = ["netsupport"]
                         if system_verdict:
-                            labels.append(verdict_labels[system_verdict])
+                            labels.append(_VERDICT_LABELS[system_verdict])
                     entry = (item, None, labels)
                     tagged[id(item)] = entry
                 for label in match.labels:
