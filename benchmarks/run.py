@@ -18,7 +18,11 @@ median of N runs taken:
    on an OS directory of thousands of PE files (most outside \\Windows\\):
    copies of real PEs (pip's launchers, setuptools' launchers, Debian's
    Microsoft-signed shimx64.efi.signed) with small variations, and forge PEs
-   with version resources. Run with --only pe_extraction.
+   with version resources, four sides: the extension, stock, the extension
+   without pe_version_info, and the extension with a do-nothing parser in
+   its place that produces the same event data without reading the files
+   (benchmarks/noop_pe_parser.py: plaso's own cost of one event data per PE);
+5. PE files on a volume: the extraction source of 1. plus the PE files of 4.
 
 The results go to stdout and benchmarks/RESULTS.md. --quick runs reduced
 sizes (for a smoke test or a short time budget).
@@ -58,6 +62,14 @@ PSORT_WRAPPER = (
     "import sys, benchmarks.noop_plugin; from plaso.scripts import psort; "
     "sys.argv[0] = 'psort'; sys.exit(psort.Main() is False)"
 )
+
+# log2timeline through a wrapper that registers the do-nothing PE parser
+# (benchmarks/noop_pe_parser.py): plaso's own cost of one event data per PE.
+LOG2TIMELINE_WRAPPER = (
+    "import sys, benchmarks.noop_pe_parser; from plaso.scripts import log2timeline; "
+    "sys.argv[0] = 'log2timeline'; sys.exit(log2timeline.Main() is False)"
+)
+PE_SIDES = ("extension", "stock", "without_parser", "noop_parser")
 
 CLIENT32_INI = (
     "0x6e8ac1d1\r\n[Client]\r\n_present=1\r\nAlwaysOnTop=0\r\nRoomSpec=Eval\r\n"
@@ -275,19 +287,31 @@ def Median(measurements, attribute="wall"):
     )
 
 
-def BenchmarkExtraction(work_directory, evtx_copies, small_files, runs):
-    """Extension versus stock log2timeline on the same source and parsers."""
-    source = os.path.join(work_directory, "extraction-source")
+def BenchmarkExtraction(work_directory, evtx_copies, small_files, runs, pe_files=0):
+    """Extension versus stock log2timeline on the same source and parsers.
+
+    With pe_files, the source is the volume-shaped one plus the PE-heavy
+    source's files (a fifth under Windows\\System32 and SysWOW64, the rest
+    under Program Files): PE files among the other files of a volume.
+    """
+    name = "pe-volume" if pe_files else "extraction"
+    source = os.path.join(work_directory, f"{name}-source")
     if not os.path.isdir(source):
         Log(f"  building source: {evtx_copies} x 2 EVTX, {small_files:,d} small files")
         BuildExtractionSource(source, evtx_copies, small_files)
+        if pe_files:
+            Log(f"  adding {pe_files:,d} PE files")
+            BuildPESource(source, pe_files)
     event_counts = {}
+    version_info_events = {}
 
     def Measure(side):
-        storage_file = os.path.join(work_directory, f"extraction-{side}.plaso")
+        storage_file = os.path.join(work_directory, f"{name}-{side}.plaso")
         if os.path.exists(storage_file):
             os.remove(storage_file)
         env = {"PLASO_NETSUPPORT_DISABLE": "1" if side == "stock" else "0"}
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        load_before = os.getloadavg()[0]
         measurement = RunMeasured(
             [
                 Script("log2timeline"), "--status_view", "none", "--quiet",
@@ -296,7 +320,14 @@ def BenchmarkExtraction(work_directory, evtx_copies, small_files, runs):
             env=env,
             cwd=work_directory,
         )  # fmt: skip
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        measurement.cpu = (after.ru_utime + after.ru_stime) - (
+            usage.ru_utime + usage.ru_stime
+        )
+        measurement.load = (load_before, os.getloadavg()[0])
         event_counts[side] = CountContainers(storage_file, "event")
+        if pe_files:
+            version_info_events[side] = CountVersionInfo(storage_file)
         os.remove(storage_file)
         return measurement
 
@@ -304,9 +335,13 @@ def BenchmarkExtraction(work_directory, evtx_copies, small_files, runs):
     return {
         "results": results,
         "events": event_counts,
+        "version_info_events": version_info_events,
         "ratio": Median(results["extension"]) / Median(results["stock"]),
+        "cpu_ratio": Median(results["extension"], "cpu")
+        / Median(results["stock"], "cpu"),
         "evtx_copies": evtx_copies,
         "small_files": small_files,
+        "pe_files": pe_files,
     }
 
 
@@ -427,13 +462,22 @@ def BenchmarkPEExtraction(work_directory, pe_files, runs):
         # the parser's cost from the extension's fixed cost (its import in
         # every process).
         parsers = "win7,!pe_version_info" if side == "without_parser" else "win7"
+        command = [Script("log2timeline")]
+        if side == "noop_parser":
+            # The fourth side replaces this parser by one that produces the
+            # same kind of event data without reading the file.
+            parsers = "win7,!pe_version_info,bench_noop_pe"
+            command = [sys.executable, "-c", LOG2TIMELINE_WRAPPER]
+            env["PYTHONPATH"] = os.pathsep.join(
+                filter(None, [REPOSITORY_ROOT, os.environ.get("PYTHONPATH")])
+            )
         # CPU time of the whole process tree (plaso waits for its workers):
         # less disturbed than wall time by other load on a shared machine.
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         load_before = os.getloadavg()[0]
         measurement = RunMeasured(
             [
-                Script("log2timeline"), "--status_view", "none", "--quiet",
+                *command, "--status_view", "none", "--quiet",
                 "--parsers", parsers, "--storage_file", storage_file, source,
             ],
             env=env,
@@ -455,7 +499,7 @@ def BenchmarkPEExtraction(work_directory, pe_files, runs):
         os.remove(storage_file)
         return measurement
 
-    results = Alternate(["extension", "stock", "without_parser"], runs, Measure)
+    results = Alternate(list(PE_SIDES), runs, Measure)
     Log("  import CPU time per process, extension vs stock")
     import_cost = MeasureImportCost()
     for kind, sides in import_cost.items():
@@ -490,6 +534,12 @@ def BenchmarkPEExtraction(work_directory, pe_files, runs):
         / Median(results["without_parser"]),
         "parser_cpu_ratio": Median(results["extension"], "cpu")
         / Median(results["without_parser"], "cpu"),
+        # One fixed event data per PE file, nothing read: plaso's own share.
+        "noop_ratio": Median(results["noop_parser"]) / Median(results["stock"]),
+        "noop_cpu_ratio": Median(results["noop_parser"], "cpu")
+        / Median(results["stock"], "cpu"),
+        "extension_over_noop_cpu": Median(results["extension"], "cpu")
+        / Median(results["noop_parser"], "cpu"),
         "pe_files": pe_files,
         "counts": counts,
         "size": size,
@@ -760,7 +810,7 @@ def FormatPEReport(pe_extraction):
         "| Side | Events | pe_version_info event data | Wall times (s) | Median (s) | CPU times (s) | Median CPU (s) | Load averages | Peak RSS main / worker (MiB) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for side in ("extension", "stock", "without_parser"):
+    for side in PE_SIDES:
         walls = ", ".join(f"{m.wall:.1f}" for m in ext[side])
         lines.append(
             f"| {side} | {pe_extraction['events'].get(side, 0):,d} | "
@@ -797,6 +847,15 @@ def FormatPEReport(pe_extraction):
         f"**{pe_extraction['parser_ratio']:.3f}**, CPU "
         f"**{pe_extraction['parser_cpu_ratio']:.3f}**.",
         "",
+        "`noop_parser` replaces `pe_version_info` by `bench_noop_pe` "
+        "(benchmarks/noop_pe_parser.py): selected the same way, it produces one "
+        "fixed `netsupport:pe:version_info` event data per file without reading "
+        "it, so noop_parser/stock is plaso's own cost of one more event data per "
+        "PE file, the floor under any parser that reports every PE file: wall "
+        f"**{pe_extraction['noop_ratio']:.3f}**, CPU "
+        f"**{pe_extraction['noop_cpu_ratio']:.3f}**; extension/noop_parser CPU "
+        f"(what reading the files adds) **{pe_extraction['extension_over_noop_cpu']:.3f}**.",
+        "",
         "Parser CPU time measured in one process (`time.process_time()`, each parser "
         f"alone on all {cost['files']:,d} files, filters applied as the extractor does): "
         f"`pe_version_info` {cost['cpu']['pe_version_info']:.2f} s "
@@ -810,8 +869,64 @@ def FormatPEReport(pe_extraction):
     return lines
 
 
+def FormatExtractionReport(extraction):
+    """Formats an extension-vs-stock extraction result as Markdown lines."""
+    mib = 2**20
+    ext = extraction["results"]
+    pe_files = extraction.get("pe_files")
+    lines = [
+        "## Extraction: log2timeline --parsers win7, extension vs stock"
+        + (f", with {pe_files:,d} PE files" if pe_files else ""),
+        "",
+        "Source: an **OS directory** (not an E01) built in a temp dir: "
+        f"{extraction['evtx_copies']} copies each of the real `System.evtx` and "
+        "`System2.evtx`, the SAM, two NTUSER.DAT and Amcache.hve hives, 6 prefetch "
+        f"files, a NetSupport kit (client32.ini, NSM.LIC, ...) and "
+        f"{extraction['small_files']:,d} small generated files in nested folders"
+        + (
+            f", plus the {pe_files:,d} PE files of the PE-heavy source below (a "
+            "fifth under `Windows\\System32` and `SysWOW64`, the rest under "
+            "`Program Files`)"
+            if pe_files
+            else ""
+        )
+        + ". Stock = the same tool with `PLASO_NETSUPPORT_DISABLE=1` (the extension "
+        "is not loaded; `win7` then expands to the stock parsers only).",
+        "",
+        "| Side | Events | pe_version_info event data | Wall times (s) | Median (s) | CPU times (s) | Median CPU (s) | Load averages | Peak RSS main / worker (MiB) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for side in ("extension", "stock"):
+        walls = ", ".join(f"{m.wall:.1f}" for m in ext[side])
+        lines.append(
+            f"| {side} | {extraction['events'].get(side, 0):,d} | "
+            f"{extraction['version_info_events'].get(side, '-')} | {walls} | "
+            f"{Median(ext[side]):.1f} | "
+            f"{', '.join(f'{m.cpu:.1f}' for m in ext[side])} | "
+            f"{Median(ext[side], 'cpu'):.1f} | "
+            f"{', '.join(f'{m.load[0]:.1f}-{m.load[1]:.1f}' for m in ext[side])} | "
+            f"{max(m.main_rss for m in ext[side]) / mib:.0f} / "
+            f"{max(m.child_rss for m in ext[side]) / mib:.0f} |"
+        )
+    lines += [
+        "",
+        f"**Ratio extension/stock: {extraction['ratio']:.3f}** (target <= 1.03: "
+        f"{Mark(extraction['ratio'], 1.03)}); ratio of the median CPU times of the "
+        f"log2timeline process trees: **{extraction['cpu_ratio']:.3f}**.",
+        "",
+    ]
+    return lines
+
+
 def FormatReport(
-    arguments, machine, extraction, analysis, scaling, elapsed, pe_extraction=None
+    arguments,
+    machine,
+    extraction,
+    analysis,
+    scaling,
+    elapsed,
+    pe_extraction=None,
+    pe_volume=None,
 ):
     """Formats the results as Markdown."""
     mib = 2**20
@@ -832,36 +947,9 @@ def FormatReport(
         *[f"* Note: {note}" for note in arguments.note],
         "",
     ]
-    if extraction:
-        ext = extraction["results"]
-        lines += [
-            "## Extraction: log2timeline --parsers win7, extension vs stock",
-            "",
-            "Source: an **OS directory** (not an E01) built in a temp dir: "
-            f"{extraction['evtx_copies']} copies each of the real `System.evtx` and "
-            "`System2.evtx`, the SAM, two NTUSER.DAT and Amcache.hve hives, 6 prefetch "
-            f"files, a NetSupport kit (client32.ini, NSM.LIC, ...) and "
-            f"{extraction['small_files']:,d} small generated files in nested folders. "
-            "Stock = the same tool with `PLASO_NETSUPPORT_DISABLE=1` (the extension is "
-            "not loaded; `win7` then expands to the stock parsers only).",
-            "",
-            "| Side | Events | Wall times (s) | Median (s) | Peak RSS main / worker (MiB) |",
-            "|---|---|---|---|---|",
-        ]
-        for side in ("extension", "stock"):
-            walls = ", ".join(f"{m.wall:.1f}" for m in ext[side])
-            lines.append(
-                f"| {side} | {extraction['events'].get(side, 0):,d} | {walls} | "
-                f"{Median(ext[side]):.1f} | "
-                f"{max(m.main_rss for m in ext[side]) / mib:.0f} / "
-                f"{max(m.child_rss for m in ext[side]) / mib:.0f} |"
-            )
-        lines += [
-            "",
-            f"**Ratio extension/stock: {extraction['ratio']:.3f}** (target <= 1.03: "
-            f"{Mark(extraction['ratio'], 1.03)})",
-            "",
-        ]
+    for part in (extraction, pe_volume):
+        if part:
+            lines += FormatExtractionReport(part)
     if pe_extraction:
         lines += FormatPEReport(pe_extraction)
     if analysis:
@@ -933,7 +1021,8 @@ def Main():
     parser.add_argument("--work-directory", default=None, help="keep stores here")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument(
-        "--only", choices=["extraction", "analysis", "scaling", "pe_extraction"],
+        "--only",
+        choices=["extraction", "analysis", "scaling", "pe_extraction", "pe_volume"],
         action="append",
         help="run only these parts (repeatable)",
     )  # fmt: skip
@@ -951,7 +1040,8 @@ def Main():
         f"{extraction_runs} extraction and {analysis_runs} analysis runs per side"
     )
     parts = set(
-        arguments.only or ["extraction", "analysis", "scaling", "pe_extraction"]
+        arguments.only
+        or ["extraction", "analysis", "scaling", "pe_extraction", "pe_volume"]
     )
 
     work_directory = arguments.work_directory or tempfile.mkdtemp(
@@ -962,7 +1052,7 @@ def Main():
     machine = MachineDescription()
     Log(f"work directory: {work_directory}")
     Log(f"machine: {machine}")
-    extraction = analysis = scaling = pe_extraction = None
+    extraction = analysis = scaling = pe_extraction = pe_volume = None
     try:
         if "pe_extraction" in parts:
             Log("== PE extraction (log2timeline --parsers win7): extension vs stock")
@@ -974,6 +1064,16 @@ def Main():
             Log(
                 f"  ratio extension/stock: {pe_extraction['ratio']:.3f} (target <= 1.03)"
             )
+        if "pe_volume" in parts:
+            Log("== extraction with PE files (log2timeline --parsers win7)")
+            pe_volume = BenchmarkExtraction(
+                work_directory,
+                sizes["extraction_evtx_copies"],
+                sizes["extraction_small_files"],
+                arguments.runs or sizes["pe_extraction_runs"],
+                pe_files=sizes["pe_files"],
+            )
+            Log(f"  ratio extension/stock: {pe_volume['ratio']:.3f} (target <= 1.03)")
         if "extraction" in parts:
             Log("== extraction (log2timeline --parsers win7): extension vs stock")
             extraction = BenchmarkExtraction(
@@ -1029,7 +1129,14 @@ def Main():
 
     elapsed = time.perf_counter() - started
     report = FormatReport(
-        arguments, machine, extraction, analysis, scaling, elapsed, pe_extraction
+        arguments,
+        machine,
+        extraction,
+        analysis,
+        scaling,
+        elapsed,
+        pe_extraction,
+        pe_volume,
     )
     with open(arguments.results, "w", encoding="utf-8") as file_object:
         file_object.write(report)

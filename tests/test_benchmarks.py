@@ -12,9 +12,16 @@ import os
 import shutil
 import sys
 
-import pytest
+import datetime
 
+import pytest
+from plaso.analysis import manager as analysis_manager
+from plaso.parsers import manager as parsers_manager
+
+from plaso_netsupport.parsers import pe_version_info
+from tests import parser_helpers
 from tests import scenario_cache
+from tests.forge import pe as forge_pe
 
 BENCHMARKS_DIRECTORY = os.path.join(scenario_cache.REPOSITORY, "benchmarks")
 
@@ -41,6 +48,62 @@ def _Import(name):
 def test_benchmark_script_imports(name):
     module = _Import(name)
     assert module.__doc__
+    _Deregister(module)
+
+
+def _Deregister(module):
+    """Undoes what a benchmark module registered (other tests share plaso's)."""
+    for value in vars(module).values():
+        if getattr(value, "__module__", None) != module.__name__:
+            continue
+        if isinstance(value, type) and "bench" in str(getattr(value, "NAME", "")):
+            if value.NAME in parsers_manager.ParsersManager._parser_classes:
+                parsers_manager.ParsersManager.DeregisterParser(value)
+            if value.NAME in analysis_manager.AnalysisPluginManager._plugin_classes:
+                analysis_manager.AnalysisPluginManager.DeregisterPlugin(value)
+
+
+def test_noop_pe_parser_produces_what_pe_version_info_produces(tmp_path):
+    """The baseline's event data has the shape of the real parser's."""
+    noop = _Import("noop_pe_parser")
+    try:
+        path = tmp_path / "Program Files" / "Vendor" / "app.exe"
+        path.parent.mkdir(parents=True)
+        path.write_bytes(
+            forge_pe.build_pe(
+                datetime.datetime(2020, 5, 4, tzinfo=datetime.timezone.utc),
+                {
+                    "CompanyName": "Vendor Ltd",
+                    "FileDescription": "Application",
+                    "FileVersion": "1.2.3.4",
+                    "InternalName": "app",
+                    "LegalCopyright": "Copyright Vendor Ltd",
+                    "OriginalFilename": "app.exe",
+                    "ProductName": "Product",
+                    "ProductVersion": "1.2",
+                },
+            )
+        )
+        real = parser_helpers.ParseFile(pe_version_info.PEVersionInfoParser(), path)
+        baseline = parser_helpers.ParseFile(noop.BenchmarkNoOpPEParser(), path)
+        assert len(real.event_data) == len(baseline.event_data) == 1
+        (real_data,), (baseline_data,) = real.event_data, baseline.event_data
+        assert baseline_data.data_type == real_data.data_type
+
+        def Attributes(event_data):
+            return {name for name, value in event_data.GetAttributes() if value}
+
+        assert Attributes(baseline_data) == Attributes(real_data)
+        # Selected the same way: same signature, same Windows-directory filter.
+        assert noop.BenchmarkNoOpPEParser.FILTERS == (
+            pe_version_info.PEVersionInfoParser.FILTERS
+        )
+        assert noop.BenchmarkNoOpPEParser.GetFormatSpecification().signatures[
+            0
+        ].pattern == (b"MZ")
+    finally:
+        _Deregister(noop)
+    assert "bench_noop_pe" not in parsers_manager.ParsersManager._parser_classes
 
 
 def test_fast_triage_summary_reads_an_analysed_store(tmp_path):
