@@ -788,6 +788,30 @@ def Mark(value, target, strict=False):
     return "meets target" if passed else "MISSES target"
 
 
+def FormatSideTable(result, sides):
+    """Formats the per-side table of an extraction result as Markdown lines."""
+    mib = 2**20
+    ext = result["results"]
+    lines = [
+        "| Side | Events | pe_version_info event data | Wall times (s) | Median (s) | CPU times (s) | Median CPU (s) | Load averages | Peak RSS main / worker (MiB) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for side in sides:
+        walls = ", ".join(f"{m.wall:.1f}" for m in ext[side])
+        version_info = result["version_info_events"].get(side)
+        lines.append(
+            f"| {side} | {result['events'].get(side, 0):,d} | "
+            f"{'-' if version_info is None else f'{version_info:,d}'} | {walls} | "
+            f"{Median(ext[side]):.1f} | "
+            f"{', '.join(f'{m.cpu:.1f}' for m in ext[side])} | "
+            f"{Median(ext[side], 'cpu'):.1f} | "
+            f"{', '.join(f'{m.load[0]:.1f}-{m.load[1]:.1f}' for m in ext[side])} | "
+            f"{max(m.main_rss for m in ext[side]) / mib:.0f} / "
+            f"{max(m.child_rss for m in ext[side]) / mib:.0f} |"
+        )
+    return lines
+
+
 def FormatPEReport(pe_extraction):
     """Formats the PE extraction results as Markdown lines."""
     mib = 2**20
@@ -807,21 +831,8 @@ def FormatPEReport(pe_extraction):
         f"{counts.get('forge', 0):,d} forge PEs with version resources (0-60 KiB "
         "padding), under `Program Files`. Stock = `PLASO_NETSUPPORT_DISABLE=1`.",
         "",
-        "| Side | Events | pe_version_info event data | Wall times (s) | Median (s) | CPU times (s) | Median CPU (s) | Load averages | Peak RSS main / worker (MiB) |",
-        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for side in PE_SIDES:
-        walls = ", ".join(f"{m.wall:.1f}" for m in ext[side])
-        lines.append(
-            f"| {side} | {pe_extraction['events'].get(side, 0):,d} | "
-            f"{pe_extraction['version_info_events'].get(side, 0):,d} | {walls} | "
-            f"{Median(ext[side]):.1f} | "
-            f"{', '.join(f'{m.cpu:.1f}' for m in ext[side])} | "
-            f"{Median(ext[side], 'cpu'):.1f} | "
-            f"{', '.join(f'{m.load[0]:.1f}-{m.load[1]:.1f}' for m in ext[side])} | "
-            f"{max(m.main_rss for m in ext[side]) / mib:.0f} / "
-            f"{max(m.child_rss for m in ext[side]) / mib:.0f} |"
-        )
+    lines += FormatSideTable(pe_extraction, PE_SIDES)
     cost = pe_extraction["parser_cost"]
     stock_median = Median(ext["stock"])
     lines += [
@@ -871,8 +882,6 @@ def FormatPEReport(pe_extraction):
 
 def FormatExtractionReport(extraction):
     """Formats an extension-vs-stock extraction result as Markdown lines."""
-    mib = 2**20
-    ext = extraction["results"]
     pe_files = extraction.get("pe_files")
     lines = [
         "## Extraction: log2timeline --parsers win7, extension vs stock"
@@ -893,21 +902,8 @@ def FormatExtractionReport(extraction):
         + ". Stock = the same tool with `PLASO_NETSUPPORT_DISABLE=1` (the extension "
         "is not loaded; `win7` then expands to the stock parsers only).",
         "",
-        "| Side | Events | pe_version_info event data | Wall times (s) | Median (s) | CPU times (s) | Median CPU (s) | Load averages | Peak RSS main / worker (MiB) |",
-        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for side in ("extension", "stock"):
-        walls = ", ".join(f"{m.wall:.1f}" for m in ext[side])
-        lines.append(
-            f"| {side} | {extraction['events'].get(side, 0):,d} | "
-            f"{extraction['version_info_events'].get(side, '-')} | {walls} | "
-            f"{Median(ext[side]):.1f} | "
-            f"{', '.join(f'{m.cpu:.1f}' for m in ext[side])} | "
-            f"{Median(ext[side], 'cpu'):.1f} | "
-            f"{', '.join(f'{m.load[0]:.1f}-{m.load[1]:.1f}' for m in ext[side])} | "
-            f"{max(m.main_rss for m in ext[side]) / mib:.0f} / "
-            f"{max(m.child_rss for m in ext[side]) / mib:.0f} |"
-        )
+    lines += FormatSideTable(extraction, ("extension", "stock"))
     lines += [
         "",
         f"**Ratio extension/stock: {extraction['ratio']:.3f}** (target <= 1.03: "
