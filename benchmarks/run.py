@@ -287,6 +287,97 @@ def Median(measurements, attribute="wall"):
     )
 
 
+def MeasureExtraction(work_directory, name, source, side, pe_counts=False):
+    """Runs log2timeline --parsers win7 once for one side of a comparison.
+
+    Sides: "extension"; "stock" (PLASO_NETSUPPORT_DISABLE=1);
+    "without_parser" (the extension with --parsers win7,!pe_version_info:
+    separates the parser from the extension's fixed cost, its import in every
+    process); "noop_parser" (pe_version_info replaced by bench_noop_pe,
+    benchmarks/noop_pe_parser.py: plaso's own cost of one event data per PE).
+
+    Returns:
+      Measurement: with cpu (CPU seconds of the log2timeline process tree,
+          less disturbed than wall time by other load), load (1-minute load
+          average before and after), events and version_info_events.
+    """
+    storage_file = os.path.join(work_directory, f"{name}-{side}.plaso")
+    if os.path.exists(storage_file):
+        os.remove(storage_file)
+    env = {"PLASO_NETSUPPORT_DISABLE": "1" if side == "stock" else "0"}
+    command, parsers = [Script("log2timeline")], "win7"
+    if side == "without_parser":
+        parsers = "win7,!pe_version_info"
+    elif side == "noop_parser":
+        command = [sys.executable, "-c", LOG2TIMELINE_WRAPPER]
+        parsers = "win7,!pe_version_info,bench_noop_pe"
+        env["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [REPOSITORY_ROOT, os.environ.get("PYTHONPATH")])
+        )
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load_before = os.getloadavg()[0]
+    measurement = RunMeasured(
+        [
+            *command, "--status_view", "none", "--quiet",
+            "--parsers", parsers, "--storage_file", storage_file, source,
+        ],
+        env=env,
+        cwd=work_directory,
+    )  # fmt: skip
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    measurement.cpu = (after.ru_utime + after.ru_stime) - (
+        usage.ru_utime + usage.ru_stime
+    )
+    # CPU times grow too on a loaded machine (shared caches and cores).
+    measurement.load = (load_before, os.getloadavg()[0])
+    Log(
+        f"      CPU time {measurement.cpu:.1f} s, load average "
+        f"{measurement.load[0]:.1f} -> {measurement.load[1]:.1f}"
+    )
+    measurement.events = CountContainers(storage_file, "event")
+    measurement.version_info_events = (
+        CountVersionInfo(storage_file) if pe_counts else None
+    )
+    os.remove(storage_file)
+    return measurement
+
+
+def Compare(work_directory, name, source, sides, runs, pe_counts=False):
+    """Runs the sides alternately; returns results, event counts and ratios."""
+    results = Alternate(
+        list(sides),
+        runs,
+        lambda side: MeasureExtraction(work_directory, name, source, side, pe_counts),
+    )
+    comparison = {
+        "results": results,
+        "events": {side: results[side][-1].events for side in sides},
+        "version_info_events": {
+            side: results[side][-1].version_info_events for side in sides if pe_counts
+        },
+        "ratio": Median(results["extension"]) / Median(results["stock"]),
+        "cpu_ratio": Median(results["extension"], "cpu")
+        / Median(results["stock"], "cpu"),
+        # Round by round (the sides of a round ran back to back): less
+        # sensitive to load that drifts over the whole benchmark.
+        "paired_cpu_ratio": statistics.median(
+            extension.cpu / stock.cpu
+            for extension, stock in zip(results["extension"], results["stock"])
+        ),
+    }
+    if "noop_parser" in sides:
+        comparison["noop_ratio"] = Median(results["noop_parser"]) / Median(
+            results["stock"]
+        )
+        comparison["noop_cpu_ratio"] = Median(results["noop_parser"], "cpu") / Median(
+            results["stock"], "cpu"
+        )
+        comparison["extension_over_noop_cpu"] = Median(
+            results["extension"], "cpu"
+        ) / Median(results["noop_parser"], "cpu")
+    return comparison
+
+
 def BenchmarkExtraction(work_directory, evtx_copies, small_files, runs, pe_files=0):
     """Extension versus stock log2timeline on the same source and parsers.
 
@@ -302,47 +393,15 @@ def BenchmarkExtraction(work_directory, evtx_copies, small_files, runs, pe_files
         if pe_files:
             Log(f"  adding {pe_files:,d} PE files")
             BuildPESource(source, pe_files)
-    event_counts = {}
-    version_info_events = {}
-
-    def Measure(side):
-        storage_file = os.path.join(work_directory, f"{name}-{side}.plaso")
-        if os.path.exists(storage_file):
-            os.remove(storage_file)
-        env = {"PLASO_NETSUPPORT_DISABLE": "1" if side == "stock" else "0"}
-        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        load_before = os.getloadavg()[0]
-        measurement = RunMeasured(
-            [
-                Script("log2timeline"), "--status_view", "none", "--quiet",
-                "--parsers", "win7", "--storage_file", storage_file, source,
-            ],
-            env=env,
-            cwd=work_directory,
-        )  # fmt: skip
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        measurement.cpu = (after.ru_utime + after.ru_stime) - (
-            usage.ru_utime + usage.ru_stime
-        )
-        measurement.load = (load_before, os.getloadavg()[0])
-        event_counts[side] = CountContainers(storage_file, "event")
-        if pe_files:
-            version_info_events[side] = CountVersionInfo(storage_file)
-        os.remove(storage_file)
-        return measurement
-
-    results = Alternate(["extension", "stock"], runs, Measure)
-    return {
-        "results": results,
-        "events": event_counts,
-        "version_info_events": version_info_events,
-        "ratio": Median(results["extension"]) / Median(results["stock"]),
-        "cpu_ratio": Median(results["extension"], "cpu")
-        / Median(results["stock"], "cpu"),
-        "evtx_copies": evtx_copies,
-        "small_files": small_files,
-        "pe_files": pe_files,
-    }
+    # With PE files, the do-nothing parser side too: plaso's own share.
+    sides = (
+        ("extension", "stock", "noop_parser") if pe_files else ("extension", "stock")
+    )
+    comparison = Compare(work_directory, name, source, sides, runs, bool(pe_files))
+    comparison.update(
+        evtx_copies=evtx_copies, small_files=small_files, pe_files=pe_files
+    )
+    return comparison
 
 
 def RealPEFiles():
@@ -450,56 +509,8 @@ def BenchmarkPEExtraction(work_directory, pe_files, runs):
         for folder, _, names in os.walk(source)
         for name in names
     )
-    event_counts = {}
-    version_info_events = {}
-
-    def Measure(side):
-        storage_file = os.path.join(work_directory, f"pe-{side}.plaso")
-        if os.path.exists(storage_file):
-            os.remove(storage_file)
-        env = {"PLASO_NETSUPPORT_DISABLE": "1" if side == "stock" else "0"}
-        # The third side is the extension without this parser: it separates
-        # the parser's cost from the extension's fixed cost (its import in
-        # every process).
-        parsers = "win7,!pe_version_info" if side == "without_parser" else "win7"
-        command = [Script("log2timeline")]
-        if side == "noop_parser":
-            # The fourth side replaces this parser by one that produces the
-            # same kind of event data without reading the file.
-            parsers = "win7,!pe_version_info,bench_noop_pe"
-            command = [sys.executable, "-c", LOG2TIMELINE_WRAPPER]
-            env["PYTHONPATH"] = os.pathsep.join(
-                filter(None, [REPOSITORY_ROOT, os.environ.get("PYTHONPATH")])
-            )
-        # CPU time of the whole process tree (plaso waits for its workers):
-        # less disturbed than wall time by other load on a shared machine.
-        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        load_before = os.getloadavg()[0]
-        measurement = RunMeasured(
-            [
-                *command, "--status_view", "none", "--quiet",
-                "--parsers", parsers, "--storage_file", storage_file, source,
-            ],
-            env=env,
-            cwd=work_directory,
-        )  # fmt: skip
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        measurement.cpu = (after.ru_utime + after.ru_stime) - (
-            usage.ru_utime + usage.ru_stime
-        )
-        # The 1-minute load average before and after: CPU times grow too on a
-        # loaded machine (shared caches and cores), so they are reported.
-        measurement.load = (load_before, os.getloadavg()[0])
-        Log(
-            f"      CPU time {measurement.cpu:.1f} s, load average "
-            f"{measurement.load[0]:.1f} -> {measurement.load[1]:.1f}"
-        )
-        event_counts[side] = CountContainers(storage_file, "event")
-        version_info_events[side] = CountVersionInfo(storage_file)
-        os.remove(storage_file)
-        return measurement
-
-    results = Alternate(list(PE_SIDES), runs, Measure)
+    comparison = Compare(work_directory, "pe", source, PE_SIDES, runs, True)
+    results = comparison["results"]
     Log("  import CPU time per process, extension vs stock")
     import_cost = MeasureImportCost()
     for kind, sides in import_cost.items():
@@ -513,37 +524,19 @@ def BenchmarkPEExtraction(work_directory, pe_files, runs):
         f"    pe_version_info {parser_cost['cpu']['pe_version_info']:.2f} s, "
         f"pe {parser_cost['cpu']['pe']:.2f} s over {parser_cost['files']:,d} files"
     )
-    return {
-        "results": results,
-        "parser_cost": parser_cost,
-        "events": event_counts,
-        "version_info_events": version_info_events,
-        "ratio": Median(results["extension"]) / Median(results["stock"]),
-        "minimum_ratio": min(m.wall for m in results["extension"])
+    comparison.update(
+        parser_cost=parser_cost,
+        minimum_ratio=min(m.wall for m in results["extension"])
         / min(m.wall for m in results["stock"]),
-        "cpu_ratio": Median(results["extension"], "cpu")
-        / Median(results["stock"], "cpu"),
-        # Round by round (the sides of a round ran back to back): less
-        # sensitive to load that drifts over the whole benchmark.
-        "paired_cpu_ratio": statistics.median(
-            extension.cpu / stock.cpu
-            for extension, stock in zip(results["extension"], results["stock"])
-        ),
-        "import_cost": import_cost,
-        "parser_ratio": Median(results["extension"])
-        / Median(results["without_parser"]),
-        "parser_cpu_ratio": Median(results["extension"], "cpu")
+        import_cost=import_cost,
+        parser_ratio=Median(results["extension"]) / Median(results["without_parser"]),
+        parser_cpu_ratio=Median(results["extension"], "cpu")
         / Median(results["without_parser"], "cpu"),
-        # One fixed event data per PE file, nothing read: plaso's own share.
-        "noop_ratio": Median(results["noop_parser"]) / Median(results["stock"]),
-        "noop_cpu_ratio": Median(results["noop_parser"], "cpu")
-        / Median(results["stock"], "cpu"),
-        "extension_over_noop_cpu": Median(results["extension"], "cpu")
-        / Median(results["noop_parser"], "cpu"),
-        "pe_files": pe_files,
-        "counts": counts,
-        "size": size,
-    }
+        pe_files=pe_files,
+        counts=counts,
+        size=size,
+    )
+    return comparison
 
 
 # What a log2timeline main process and an extraction worker import (a worker
@@ -903,14 +896,25 @@ def FormatExtractionReport(extraction):
         "is not loaded; `win7` then expands to the stock parsers only).",
         "",
     ]
-    lines += FormatSideTable(extraction, ("extension", "stock"))
+    lines += FormatSideTable(extraction, list(extraction["results"]))
     lines += [
         "",
         f"**Ratio extension/stock: {extraction['ratio']:.3f}** (target <= 1.03: "
         f"{Mark(extraction['ratio'], 1.03)}); ratio of the median CPU times of the "
-        f"log2timeline process trees: **{extraction['cpu_ratio']:.3f}**.",
+        f"log2timeline process trees: **{extraction['cpu_ratio']:.3f}**; median of "
+        "the round-by-round CPU ratios: "
+        f"**{extraction['paired_cpu_ratio']:.3f}**.",
         "",
     ]
+    if "noop_ratio" in extraction:
+        lines += [
+            "`noop_parser`: the extension with `bench_noop_pe` in place of "
+            "`pe_version_info` (one fixed event data per PE file, nothing read): "
+            f"noop_parser/stock wall **{extraction['noop_ratio']:.3f}**, CPU "
+            f"**{extraction['noop_cpu_ratio']:.3f}**; extension/noop_parser CPU "
+            f"**{extraction['extension_over_noop_cpu']:.3f}**.",
+            "",
+        ]
     return lines
 
 
