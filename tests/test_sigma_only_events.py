@@ -140,9 +140,10 @@ def test_document_counts_samples_and_filter(analysed):
     assert [example["time"] for example in examples] == sorted(
         example["time"] for example in examples
     )
-    assert examples[0]["time"].startswith(
-        _IsoSeconds(times[0])
-    ), (examples[0], times[0])
+    assert examples[0]["time"].startswith(_IsoSeconds(times[0])), (
+        examples[0],
+        times[0],
+    )
     for example in examples:
         assert set(example["labels"]) == RULE_LABELS
         assert example["summary"] == "event 4688, Security"

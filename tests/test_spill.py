@@ -21,7 +21,10 @@ from acstore.containers import interface as containers_interface
 from plaso_netsupport import knowledge as knowledge_module
 from plaso_netsupport.analysis import collector as collector_module
 from plaso_netsupport.analysis import correlate
+from plaso_netsupport.analysis import item as item_module
+from plaso_netsupport.analysis import sigma_summary
 from plaso_netsupport.sigma import engine
+from plaso_netsupport.sigma import loader
 from tests import analysis_events as ev
 from tests import test_correlate
 from tests.sigma_data import inline_rule
@@ -292,3 +295,56 @@ def test_sigma_only_event_is_returned_not_kept(tmp_path):
     ]
     assert [item.role for item in instance.items.values()] == ["process"]
     assert instance.number_of_spilled_items == 0
+
+
+def _SigmaOnlyItem(number, match):
+    item = item_module.Item(
+        "sigma", "windows:evtx:record", "", {"EventID": 4688, "Channel": "Security"}
+    )
+    item.AddEvent(
+        containers_interface.AttributeContainerIdentifier(
+            name="event", sequence_number=number
+        ),
+        ev.Timestamp(_Time(number)),
+        "Creation Time",
+    )
+    item.sigma = (match,)
+    item.source = "evtx_security"
+    return item
+
+
+@pytest.mark.parametrize("order", ["time", "reversed", "shuffled"])
+def test_sigma_summary_keeps_the_earliest_examples_in_any_order(order):
+    """Counts every event; the examples are the 10 earliest, whatever the order."""
+    rule = loader.RuleMatch(
+        "5e060b81-b804-4d34-9751-14f4e99367b5",
+        "Inline Test Rule",
+        "low",
+        ["attack_t1059", "attack_t1059_003", "sigma_5e060b81"],
+        False,
+        False,
+    )
+    numbers = list(range(1, 501))
+    if order == "reversed":
+        numbers.reverse()
+    elif order == "shuffled":
+        random.Random(7).shuffle(numbers)
+    summary = sigma_summary.SigmaSummary()
+    for number in numbers:
+        summary.AddSigmaOnly(_SigmaOnlyItem(number, rule), list(rule.labels), [rule])
+    (entry,) = summary.Rules()
+    assert (entry["events"], entry["sigma_only_events"]) == (500, 500)
+    assert summary.sigma_only_events == 500
+    assert summary.label_counts == {label: 500 for label in rule.labels}
+    assert [example["time"] for example in entry["examples"]] == [
+        f"{_Time(number).replace(' ', 'T')}.000000Z" for number in range(1, 11)
+    ]
+    assert entry["examples"][0] == {
+        "data_type": "windows:evtx:record",
+        "labels": sorted(rule.labels),
+        "source": "evtx_security",
+        "summary": "event 4688, Security",
+        "time": "2026-03-10T09:00:01.000000Z",
+        "timestamp_desc": "Creation Time",
+    }
+    assert entry["filter"] == "tag contains 'sigma_5e060b81'"

@@ -43,6 +43,8 @@ class SigmaSummary:
         self._maximum_examples = maximum_examples
         self._rules = {}
         self._examples = collections.defaultdict(list)
+        # Per rule, the time of the last of a full set of examples.
+        self._thresholds = {}
         self.label_counts = collections.Counter()
         self.sigma_only_events = 0
 
@@ -77,10 +79,19 @@ class SigmaSummary:
         for label in labels:
             self.label_counts[label] += number_of_events
         records = None
+        first = None
         for match in matches:
             rule = self._Rule(match)
             rule["events"] += number_of_events
             rule["sigma_only_events"] += number_of_events
+            threshold = self._thresholds.get(match.rule_id)
+            if threshold is not None:
+                if first is None:
+                    first = min(item.timestamps or [0])
+                if first > threshold:
+                    # Later than every kept example: psort's time order
+                    # makes this the common case.
+                    continue
             examples = self._examples[match.rule_id]
             if records is None:
                 evidence = evidence_module.EvidenceList()
@@ -88,18 +99,20 @@ class SigmaSummary:
                 records = evidence.Records()
             examples.extend(records)
             if len(examples) >= 2 * self._maximum_examples:
-                self._Trim(examples)
+                self._Trim(match.rule_id, examples)
 
-    def _Trim(self, examples):
+    def _Trim(self, rule_id, examples):
         examples.sort(key=evidence_module.EvidenceRecord.SortKey)
         del examples[self._maximum_examples :]
+        if len(examples) == self._maximum_examples:
+            self._thresholds[rule_id] = examples[-1].timestamp or 0
 
     def Rules(self):
         """Returns the sigma_rules entries of the findings document."""
         rules = []
         for rule_id, rule in self._rules.items():
             examples = self._examples.get(rule_id, [])
-            self._Trim(examples)
+            self._Trim(rule_id, examples)
             entry = dict(rule)
             entry["filter"] = FilterOf(rule["label"])
             entry["examples"] = [_Example(record) for record in examples]
