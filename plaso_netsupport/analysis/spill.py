@@ -13,7 +13,8 @@ When every event has been seen, the kit folders are found from the items in
 memory (spilled items play no part in that: no kit file name is spilled) and
 Select() reads the file once, replaying the correlator's process chains in
 time order: it brings back the items in a kit folder, the processes a chain
-member started, and the processes whose id ends a chain member. Every other
+member started, and the process creations, exits and logoffs that end a
+chain member. Every other
 spilled item would be judged "no evidence" by evidence_kinds.py without any
 effect on the other items, so leaving it out changes nothing. Each item comes
 back in its place among the items in memory, so ties in time order keep
@@ -35,7 +36,7 @@ _EVENT = 1
 _LENGTH = struct.Struct("<I")
 
 # Roles that may be spilled.
-SPILLED_ROLES = frozenset(["process", "service_install"])
+SPILLED_ROLES = frozenset(["process", "process_end", "service_install"])
 
 # Value name tuples, shared by the items read back.
 _VALUE_NAMES = {}
@@ -141,7 +142,11 @@ class SpilledItems:
             header = self._file.read(_LENGTH.size)
             if len(header) < _LENGTH.size:
                 break
-            yield marshal.loads(self._file.read(_LENGTH.unpack(header)[0]))
+            length = _LENGTH.unpack(header)[0]
+            data = self._file.read(length)
+            if len(data) < length:
+                break
+            yield marshal.loads(data)
         self._file.seek(0, 2)
 
     def Select(self, items, is_root):
@@ -176,6 +181,15 @@ class SpilledItems:
                 return True
             return member
 
+        def End(values):
+            # True when the item ends a chain member.
+            member = False
+            for key in values.get("process_keys") or [values.get("process_key")]:
+                if key in chains:
+                    chains.discard(key)
+                    member = True
+            return member
+
         def Memory(item):
             if item.role == "process":
                 values = item.values
@@ -185,9 +199,7 @@ class SpilledItems:
                     is_root(item.path, item.name),
                 )
             elif item.role == "process_end":
-                values = item.values
-                for key in values.get("process_keys") or [values.get("process_key")]:
-                    chains.discard(key)
+                End(item.values)
 
         index = 0
         for record in self._Records():
@@ -197,8 +209,13 @@ class SpilledItems:
             while index < position and index < len(items):
                 Memory(items[index])
                 index += 1
+            role = record[3]
+            if role == "process_end":
+                if End(dict(zip(record[11], record[12]))):
+                    selected.add(record[1])
+                continue
             root = is_root(record[5], record[8])
-            if record[3] == "process":
+            if role == "process":
                 values = dict(zip(record[11], record[12]))
                 if Process(values.get("process_key"), values.get("creator_key"), root):
                     selected.add(record[1])
