@@ -115,8 +115,9 @@ def _Timeline(seed):
     """A day of process creations with few process ids, and a kit among them.
 
     Reused ids end chains, kit processes start children that start
-    children, some ids exit or end with their logon session; service
-    installs point inside and outside the kit folder.
+    children, some ids exit or end with their logon session; logon sessions
+    get special privileges; service installs point inside and outside the
+    kit folder.
     """
     randomiser = random.Random(seed)
     groups = test_correlate._Kit(KIT_FILES, "client32.exe") + [
@@ -159,6 +160,21 @@ def _Timeline(seed):
             )
         elif kind < 0.93:
             groups.append(ev.Logoff(randomiser.choice(logons[1:]), _Time(second)))
+        elif kind < 0.96:
+            # Special privileges of a logon session (4672): evidence when a
+            # kit process ran in it.
+            groups.append(
+                ev.EventLog(
+                    4672,
+                    "Security",
+                    {
+                        "SubjectUserSid": "S-1-5-21-1-2-3-1001",
+                        "SubjectLogonId": randomiser.choice(logons + ["0x5c3d4"]),
+                        "PrivilegeList": "SeDebugPrivilege",
+                    },
+                    _Time(second),
+                )
+            )
         else:
             folder = randomiser.choice([KIT, "C:\\ProgramData\\upd"])
             groups.append(
@@ -188,7 +204,7 @@ def test_spilled_items_change_no_decision_on_busy_timelines(seed):
     # came back as evidence (kit processes' children outside the kit).
     assert spilled[2] > 100
     roles = {decision[0] for decision in kept[0]}
-    assert {"process", "service_install"} <= roles
+    assert {"process", "service_install", "privileges"} <= roles
     assert any(
         decision[0] == "process" and not decision[1].startswith("\\programdata")
         for decision in kept[0]

@@ -13,8 +13,8 @@ When every event has been seen, the kit folders are found from the items in
 memory (spilled items play no part in that: no kit file name is spilled) and
 Select() reads the file once, replaying the correlator's process chains in
 time order: it brings back the items in a kit folder, the processes a chain
-member started, and the process creations, exits and logoffs that end a
-chain member. Every other
+member started, the process creations, exits and logoffs that end a chain
+member, and the special privileges (4672) of a chain member's logon session. Every other
 spilled item would be judged "no evidence" by evidence_kinds.py without any
 effect on the other items, so leaving it out changes nothing. Each item comes
 back in its place among the items in memory, so ties in time order keep
@@ -36,7 +36,7 @@ _EVENT = 1
 _LENGTH = struct.Struct("<I")
 
 # Roles that may be spilled.
-SPILLED_ROLES = frozenset(["process", "process_end", "service_install"])
+SPILLED_ROLES = frozenset(["process", "process_end", "service_install", "privileges"])
 
 # Value name tuples, shared by the items read back.
 _VALUE_NAMES = {}
@@ -171,13 +171,22 @@ class SpilledItems:
         """
         selected = set()
         chains = set()
+        # Logon sessions of chain members: their special privileges (4672)
+        # are evidence (evidence_kinds.EvidenceKinds.JudgeLate).
+        logon_ids = set()
 
-        def Process(process_key, creator_key, root):
+        def Process(values, root):
             # True when the item has an effect on the chains.
+            process_key = values.get("process_key")
+            creator_key = values.get("creator_key")
             member = process_key in chains
             chains.discard(process_key)
             if root or (creator_key is not None and creator_key in chains):
                 chains.add(process_key)
+                for name in ("SubjectLogonId", "TargetLogonId"):
+                    logon_id = (values.get(name) or "").lower()
+                    if logon_id and logon_id not in ("0x0", "0x3e7"):
+                        logon_ids.add(logon_id)
                 return True
             return member
 
@@ -192,16 +201,12 @@ class SpilledItems:
 
         def Memory(item):
             if item.role == "process":
-                values = item.values
-                Process(
-                    values.get("process_key"),
-                    values.get("creator_key"),
-                    is_root(item.path, item.name),
-                )
+                Process(item.values, is_root(item.path, item.name))
             elif item.role == "process_end":
                 End(item.values)
 
         index = 0
+        privileges = False
         for record in self._Records():
             if record[0] != _ITEM:
                 continue
@@ -210,17 +215,28 @@ class SpilledItems:
                 Memory(items[index])
                 index += 1
             role = record[3]
+            if role == "privileges":
+                privileges = True
+                continue
+            values = dict(zip(record[11], record[12]))
             if role == "process_end":
-                if End(dict(zip(record[11], record[12]))):
+                if End(values):
                     selected.add(record[1])
                 continue
             root = is_root(record[5], record[8])
             if role == "process":
-                values = dict(zip(record[11], record[12]))
-                if Process(values.get("process_key"), values.get("creator_key"), root):
+                if Process(values, root):
                     selected.add(record[1])
             elif root:
                 selected.add(record[1])
+        if privileges:
+            for item in items[index:]:
+                Memory(item)
+            for record in self._Records():
+                if record[0] == _ITEM and record[3] == "privileges":
+                    values = dict(zip(record[11], record[12]))
+                    if values.get("logon_id") in logon_ids:
+                        selected.add(record[1])
         return selected
 
     def AllKeys(self):
