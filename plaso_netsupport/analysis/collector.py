@@ -10,8 +10,12 @@ and settings that can come later in the timeline.
 
 Memory grows with the number of candidate items (executables, shortcuts and
 folders outside the Windows directory, NetSupport-named files, process
-creations outside it, service and script events), not with other events, and
-each item is small: an event log item keeps only the values the correlator
+creations outside it, service and script events), not with other events. In
+the analysis plugin, the process and service candidates that can matter only
+for a kit folder (and process ends and special privileges) wait in a
+temporary file instead (spill.py, Items()), and events only Sigma rules
+outside NetSupport match are handed back to be tagged at once (Collect()).
+Each item kept is small: an event log item keeps only the values the correlator
 and the findings document read (_KEPT_VALUES, not the record's ~35 fields),
 repeated strings and process keys are shared, and an item's events are packed
 into one bytes object (sequence number, timestamp, description code).
