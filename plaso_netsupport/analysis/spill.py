@@ -28,6 +28,7 @@ import tempfile
 from acstore.containers import interface as containers_interface
 
 from plaso_netsupport.analysis import item as item_module
+from plaso_netsupport.analysis import paths
 
 # Record kinds of the spill file.
 _ITEM = 0
@@ -52,6 +53,8 @@ class SpilledItems:
     def __init__(self):
         self._file = None
         self._keys = bytearray()
+        self._names = []
+        self._names_index = {}
         self.number_of_items = 0
 
     def __contains__(self, key):
@@ -100,11 +103,12 @@ class SpilledItems:
                 item.data_type,
                 item.path,
                 item.display_path,
-                item.folder,
-                item.name,
+                # Folder and name: split from the path when read back.
+                None,
+                None,
                 item.description,
                 item.source,
-                names,
+                self._NamesIndex(names),
                 values,
                 item._events,
             )
@@ -114,6 +118,15 @@ class SpilledItems:
             self._keys.extend(bytes(index + 1 - len(self._keys) + 4096))
         self._keys[index] |= 1 << (key & 7)
         self.number_of_items += 1
+
+    def _NamesIndex(self, names):
+        # The value names of a role, written once per file as a number.
+        index = self._names_index.get(names)
+        if index is None:
+            index = len(self._names)
+            self._names.append(names)
+            self._names_index[names] = index
+        return index
 
     def AddEvent(self, key, identifier, timestamp, description):
         """Writes a further event of a spilled item."""
@@ -218,12 +231,12 @@ class SpilledItems:
             if role == "privileges":
                 privileges = True
                 continue
-            values = dict(zip(record[11], record[12]))
+            values = dict(zip(self._names[record[11]], record[12]))
             if role == "process_end":
                 if End(values):
                     selected.add(record[1])
                 continue
-            root = is_root(record[5], record[8])
+            root = is_root(record[5], paths.Split(record[5])[1] if record[5] else "")
             if role == "process":
                 if Process(values, root):
                     selected.add(record[1])
@@ -234,7 +247,7 @@ class SpilledItems:
                 Memory(item)
             for record in self._Records():
                 if record[0] == _ITEM and record[3] == "privileges":
-                    values = dict(zip(record[11], record[12]))
+                    values = dict(zip(self._names[record[11]], record[12]))
                     if values.get("logon_id") in logon_ids:
                         selected.add(record[1])
         return selected
@@ -265,7 +278,7 @@ class SpilledItems:
                 continue
             if record[1] not in keys:
                 continue
-            item = _Rebuild(record)
+            item = _Rebuild(record, self._names[record[11]])
             items[record[1]] = item
             order.append((record[2], item))
         return order
@@ -277,7 +290,7 @@ class SpilledItems:
             self._file = None
 
 
-def _Rebuild(record):
+def _Rebuild(record, names):
     # pylint: disable=protected-access
     (
         _,
@@ -287,11 +300,11 @@ def _Rebuild(record):
         data_type,
         path,
         display_path,
-        folder,
-        name,
+        _,
+        _,
         description,
         source,
-        names,
+        _,
         values,
         events,
     ) = record
@@ -301,6 +314,7 @@ def _Rebuild(record):
     item.data_type = intern(data_type)
     item.path = intern(path)
     item.display_path = intern(display_path)
+    folder, name = paths.Split(path) if path else ("", "")
     item.folder = intern(folder)
     item.name = intern(name)
     item.description = description
