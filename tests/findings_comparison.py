@@ -10,7 +10,7 @@ import json
 
 
 def Installations(document):
-    """Returns the installations of a findings document (schema 2), comparable.
+    """Returns the installations of a findings document (schema 3), comparable.
 
     Returns:
       list[str]: one JSON text per installation, sorted.

@@ -1,4 +1,4 @@
-"""The findings document (schema 2): coverage, evidence, installations, idempotence.
+"""The findings document (schema 3): coverage, evidence, installations, idempotence.
 
 Unit tests count real plaso event containers; the end-to-end tests read the
 document psort --analysis netsupport stored in a bundled scenario's storage
@@ -187,9 +187,9 @@ def _Document(name):
 
 
 def _CheckDocument(document, records, storage):
-    """The document's own consistency rules (schema 2)."""
+    """The document's own consistency rules (schema 3)."""
     assert document["schema"] == "plaso_netsupport.findings"
-    assert document["schema_version"] == findings.SCHEMA_VERSION == 2
+    assert document["schema_version"] == findings.SCHEMA_VERSION == 3
     assert document["plugin"] == "netsupport"
 
     sources = document["coverage"]["sources"]
@@ -223,18 +223,35 @@ def _CheckDocument(document, records, storage):
         assert entry["timestamp_desc"], entry
         assert entry["source"] in known_sources, entry
         assert entry["installation"] in set(installation_ids) | {None}, entry
-        assert "netsupport" in entry["labels"] or any(
-            label.startswith("sigma_") for label in entry["labels"]
-        ), entry
+        # Events tagged by Sigma rules outside NetSupport alone are counted
+        # and sampled in sigma_rules, not listed here.
+        assert "netsupport" in entry["labels"], entry
         assert entry["summary"] and len(entry["summary"]) <= 400, entry
 
-    # Label and technique counts are counts of the evidence records.
+    # Label and technique counts are counts of the tagged events: the
+    # evidence records and the events tagged by Sigma alone.
     label_counts = collections.Counter(
         label for entry in evidence for label in entry["labels"]
     )
-    assert document["labels"] == dict(sorted(label_counts.items()))
     tagged = [record for record in records if record.get("tag")]
-    assert len(tagged) == len(evidence)
+    sigma_only = [
+        record for record in tagged if "netsupport" not in record["tag"]["labels"]
+    ]
+    label_counts.update(
+        label for record in sigma_only for label in record["tag"]["labels"]
+    )
+    assert document["labels"] == dict(sorted(label_counts.items()))
+    assert len(tagged) == len(evidence) + document["sigma_only_events"]
+    assert document["sigma_only_events"] == len(sigma_only)
+    for rule in document["sigma_rules"]:
+        assert rule["filter"] == f"tag contains '{rule['label']}'"
+        assert rule["events"] == sum(
+            1 for record in tagged if rule["label"] in record["tag"]["labels"]
+        )
+        assert rule["sigma_only_events"] == sum(
+            1 for record in sigma_only if rule["label"] in record["tag"]["labels"]
+        )
+        assert len(rule["examples"]) == min(10, rule["sigma_only_events"])
 
     evidence_ids = {entry["id"] for entry in evidence}
     by_id = {entry["id"]: entry for entry in evidence}

@@ -1,4 +1,4 @@
-"""Every output rendered from one hand-written findings document (schema 2).
+"""Every output rendered from one hand-written findings document (schema 3).
 
 tests/render_data/findings_v2.json holds a suspicious, a sanctioned and an
 allowlisted installation, coverage with missing sources, evidence of every
@@ -353,3 +353,32 @@ def test_every_scenario_renders(scenario):
     assert len(text.RenderTimeline(document).splitlines()) <= 3 * max(
         len(document["evidence"]), 1
     )
+
+
+def test_sigma_only_events_counted_with_examples_and_filter(document):
+    """Schema 3: events tagged by Sigma alone show as count, examples, filter."""
+    label = "sigma_8f0e1a2b_3c4d_4e5f_8a9b_0c1d2e3f4a5b"
+    plain = text.Render(document, source="case.plaso")
+    assert (
+        "    2 of them tagged by Sigma rules alone, not in the evidence (2 examples)"
+        in plain.splitlines()
+    )
+    assert f"      psort filter for all: tag contains '{label}'" in plain.splitlines()
+    assert plain.count("      e.g. 2026-03-10 09:5") == 2
+    page = html_report.Render(document, source="case.plaso")
+    assert "onerror=alert(1)>" not in page and "&lt;img src=x" in page
+    assert page.count("of them tagged by Sigma rules alone") == 1
+    assert "tag contains &#39;" + label + "&#39;" in page
+    notes = markdown.Render(document, source="case.plaso")
+    assert "psort filter for all: tag contains 'sigma\\_8f0e1a2b" in notes
+    # Examples as code spans, as every summary in Markdown.
+    assert (
+        "- 2026-03-10 09:50:00 ` event 4688, Security <img src=x onerror=alert(1)> `"
+        in notes.splitlines()
+    )
+    # The ATT&CK layer keeps the technique of the Sigma-only events.
+    assert navigator.Scores(document)["T1087.001"][1] == 2
+    # No other rule claims Sigma-only events.
+    assert [
+        rule["id"] for rule in document["sigma_rules"] if rule["sigma_only_events"]
+    ] == ["8f0e1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b"]

@@ -93,7 +93,7 @@ def test_triage_writes_every_output(triaged):
 def test_report_json(triaged):
     output, _ = triaged
     document = json.loads(_Read(output, "report.json"))
-    assert document["schema_version"] == 2 and document["verdict"] == "suspicious"
+    assert document["schema_version"] == 3 and document["verdict"] == "suspicious"
     (entry,) = document["installations"]
     assert entry["folder"].lower().endswith(FOLDER) and entry["verdict"] == "suspicious"
     assert GATEWAY in [gateway["address"] for gateway in entry["gateways"]]

@@ -51,6 +51,35 @@ def _ResolveChangeJournalPaths(items):
             item.folder, item.name = folder, item.values["file_name"]
 
 
+def KitImages(knowledge, items):
+    """Returns is_root(path, name): an image in a kit folder or with a kit name.
+
+    The kit folders of the items, found as Correlate() finds them. The
+    collector's spilled items (spill.py) play no part in finding them, so the
+    items in memory give the same kit folders as all items.
+
+    Args:
+      knowledge (Knowledge): the knowledge file.
+      items (Iterable[Item]): the collector's items in memory.
+
+    Returns:
+      callable: is_root(path, name) -> bool.
+    """
+    items = list(items)
+    identity = identity_module.IdentityEvidence(knowledge)
+    identity.Collect(items)
+    kit_folders = kit_folders_module.KitFolders(knowledge)
+    kit_folders.Find(items, identity)
+    executable_names = frozenset(
+        name for name in knowledge.kit_files if name.endswith(".exe")
+    )
+
+    def IsRoot(path, name):
+        return name in executable_names or kit_folders.InstallationOf(path) is not None
+
+    return IsRoot
+
+
 class Correlator:
     """Decides which items are evidence and of what.
 

@@ -1,4 +1,4 @@
-"""The findings document (schema version 2): built once, read by every renderer.
+"""The findings document (schema version 3): built once, read by every renderer.
 
 The analysis decides once; this module turns its result into one JSON
 document (see docs/findings-schema.md for every field) and stores it as the
@@ -25,7 +25,7 @@ from plaso_netsupport.analysis.evidence import FormatTime
 from plaso_netsupport.analysis.installation_entry import InstallationEntry
 
 SCHEMA = "plaso_netsupport.findings"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 PLUGIN_NAME = "netsupport"
 JSON_MARKER = "\nJSON:\n"
 
@@ -91,6 +91,7 @@ def BuildDocument(
     sigma_rules,
     notes,
     tool_version,
+    sigma_only_events=0,
 ):
     """Builds the findings document.
 
@@ -100,9 +101,12 @@ def BuildDocument(
       coverage (dict): CoverageEntry() result.
       label_counts (Counter): tagged events per label.
       technique_counts (Counter): tagged events per technique.
-      sigma_rules (list[dict]): {id, title, level, events} per matched rule.
+      sigma_rules (list[dict]): per matched rule: id, title, level, label,
+          events, sigma_only_events, examples, filter (sigma_summary.py).
       notes (Iterable[str]): rule problems, expired allowlist entries, ...
       tool_version (str): plaso-netsupport version.
+      sigma_only_events (Optional[int]): events tagged by Sigma rules
+          outside NetSupport alone (not in the evidence list).
 
     Returns:
       dict: JSON-serialisable document.
@@ -117,6 +121,7 @@ def BuildDocument(
         "coverage": coverage,
         "installations": installations,
         "evidence": evidence_entries,
+        "sigma_only_events": sigma_only_events,
         "labels": dict(sorted(label_counts.items())),
         "techniques": dict(sorted(technique_counts.items())),
         "sigma_rules": sorted(
@@ -228,8 +233,13 @@ def RenderText(document, technique_names):
             f"weak: {verdicts.count(WEAK):d})"
         ),
         f"Evidence: {len(document['evidence']):d} tagged events",
-        "",
     ]
+    if document.get("sigma_only_events"):
+        lines.append(
+            f"Tagged by Sigma rules alone (not in the evidence): "
+            f"{document['sigma_only_events']:d} events, see Sigma rules"
+        )
+    lines.append("")
     lines.extend(_CoverageLines(document["coverage"]))
     if not installations and not document["evidence"]:
         missing = len(document["coverage"]["missing"])
@@ -259,6 +269,7 @@ def RenderText(document, technique_names):
                 f"  {rule['title']} ({rule['id']}, {rule['level']}): "
                 f"{rule['events']:d}"
             )
+            lines.extend(SigmaOnlyLines(rule, "    "))
     if document["labels"]:
         lines.extend(["", "Labels (tagged events, this analysis):"])
         for label, count in document["labels"].items():
@@ -266,6 +277,22 @@ def RenderText(document, technique_names):
     for note in document["notes"]:
         lines.append(f"note: {note}")
     return "\n".join(lines) + JSON_MARKER + DumpDocument(document)
+
+
+def SigmaOnlyLines(rule, indent):
+    """Returns the text lines on a rule's events tagged by Sigma alone."""
+    count = rule.get("sigma_only_events") or 0
+    if not count:
+        return []
+    examples = rule.get("examples") or []
+    lines = [
+        f"{indent}{count:d} of them tagged by Sigma rules alone, not in the "
+        f"evidence ({len(examples):d} examples)",
+        f"{indent}  psort filter for all: {rule.get('filter')}",
+    ]
+    for example in examples:
+        lines.append(f"{indent}  e.g. {example.get('time')} {example.get('summary')}")
+    return lines
 
 
 def DumpDocument(document):

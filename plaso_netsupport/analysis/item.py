@@ -37,6 +37,42 @@ def _DescriptionCode(description):
     return code
 
 
+def PackEvent(identifier, timestamp, description):
+    """Returns an event as packed in an item's events, or None if it does not pack.
+
+    Args:
+      identifier (AttributeContainerIdentifier): event identifier.
+      timestamp (int): timestamp in microseconds.
+      description (str): timestamp description.
+    """
+    sequence_number = getattr(identifier, "sequence_number", None)
+    code = _DescriptionCode(description)
+    if (
+        type(sequence_number) is int  # noqa: E721
+        and type(timestamp) is int  # noqa: E721
+        and code is not None
+        and getattr(identifier, "name", None) == "event"
+        and -(2**63) <= sequence_number < 2**63
+        and -(2**63) <= timestamp < 2**63
+    ):
+        return _PACKED_EVENT.pack(sequence_number, timestamp, code)
+    return None
+
+
+def UnpackEvents(packed):
+    """Returns [(identifier, timestamp, description)] of packed events."""
+    return [
+        (
+            containers_interface.AttributeContainerIdentifier(
+                name="event", sequence_number=sequence_number
+            ),
+            timestamp,
+            _DESCRIPTIONS[code],
+        )
+        for sequence_number, timestamp, code in _PACKED_EVENT.iter_unpack(packed)
+    ]
+
+
 def Intern(text):
     """Returns the shared copy of a string (other values unchanged)."""
     return sys.intern(text) if type(text) is str else text  # noqa: E721
@@ -126,17 +162,9 @@ class Item:
           description (str): timestamp description.
         """
         if type(self._events) is bytes:  # noqa: E721
-            sequence_number = getattr(identifier, "sequence_number", None)
-            code = _DescriptionCode(description)
-            if (
-                type(sequence_number) is int  # noqa: E721
-                and type(timestamp) is int  # noqa: E721
-                and code is not None
-                and getattr(identifier, "name", None) == "event"
-                and -(2**63) <= sequence_number < 2**63
-                and -(2**63) <= timestamp < 2**63
-            ):
-                self._events += _PACKED_EVENT.pack(sequence_number, timestamp, code)
+            packed = PackEvent(identifier, timestamp, description)
+            if packed is not None:
+                self._events += packed
                 return
             self._events = list(self._Events())
         self._events.append((identifier, timestamp, description))

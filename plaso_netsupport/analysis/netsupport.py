@@ -1,6 +1,6 @@
 """Analysis plugin that finds, tags and reports NetSupport traces.
 
-The plugin decides once and stores one findings document (schema version 2,
+The plugin decides once and stores one findings document (schema version 3,
 analysis/findings.py) as the text of its analysis report; every renderer
 reads that document. A report rather than analysis result containers,
 because plaso 20260720 merges only its own result types into the storage
@@ -54,6 +54,7 @@ class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
         self._sigma_directories = []
         self._sigma_builtin = True
         self._problems = []
+        self._sigma_summary = None
         self._today = None
         # pylint: disable=import-outside-toplevel,unused-import
         # The modules the plugin works with, imported now that it is needed
@@ -92,8 +93,14 @@ class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
             sigma_engine = None
             if self._sigma_builtin or self._sigma_directories:
                 sigma_engine = self._LoadSigma()
+            # Candidates that can matter only for a kit folder wait on disk,
+            # and events only Sigma rules outside NetSupport match are tagged
+            # at once (issue 17: memory flat in the number of events).
             self._collector = collector.Collector(
-                knowledge.Load(), sigma_engine=sigma_engine
+                knowledge.Load(),
+                sigma_engine=sigma_engine,
+                spill=True,
+                stream_sigma=True,
             )
         return self._collector
 
@@ -126,12 +133,35 @@ class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
         source = (self._coverage or self._GetCoverage()).Count(
             event, event_data, event_data_stream
         )
-        items = (self._collector or self._GetCollector()).items
-        number_of_items = len(items)
-        self._collector.Collect(event, event_data, event_data_stream)
-        if len(items) != number_of_items:
-            # A new item is the last one added; all its events share a source.
-            next(reversed(items.values())).source = source
+        streamed = (self._collector or self._GetCollector()).Collect(
+            event, event_data, event_data_stream, source
+        )
+        if streamed is not None:
+            # Only Sigma rules outside NetSupport match it: tagged now, counted
+            # and sampled, never kept (sigma_summary.py).
+            labels = []
+            for match in streamed.sigma:
+                for label in match.labels:
+                    if label not in labels:
+                        labels.append(label)
+            self._ProduceEventTags(analysis_mediator, streamed, labels)
+            self._GetSigmaSummary().AddSigmaOnly(streamed, labels, streamed.sigma)
+
+    def _GetSigmaSummary(self):
+        # pylint: disable=import-outside-toplevel
+        from plaso_netsupport.analysis import sigma_summary
+
+        if self._sigma_summary is None:
+            self._sigma_summary = sigma_summary.SigmaSummary()
+        return self._sigma_summary
+
+    @staticmethod
+    def _ProduceEventTags(analysis_mediator, item, labels):
+        for event_identifier in item.event_identifiers:
+            event_tag = events.EventTag()
+            event_tag.SetEventIdentifier(event_identifier)
+            event_tag.AddLabels(labels)
+            analysis_mediator.ProduceEventTag(event_tag)
 
     def _GetCoverage(self):
         # pylint: disable=import-outside-toplevel
@@ -170,7 +200,11 @@ class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
         from plaso_netsupport.analysis import findings
 
         knowledge = knowledge_module.Load()
-        items = list(self._GetCollector().items.values())
+        collector = self._GetCollector()
+        items = collector.Items(
+            correlate.KitImages(knowledge, collector.items.values())
+        )
+        collector.Close()
         correlator = correlate.Correlator(knowledge, allowlist=self._allowlist)
         correlated = correlator.Correlate(items)
         correlator.Judge(today=self._today)
@@ -199,8 +233,10 @@ class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
                 self._Labels(knowledge, kinds, verdict),
             )
 
-        sigma_rules = {}
+        summary = self._GetSigmaSummary()
+        sigma_only = set()
         for item in items:
+            counted = []
             for match in item.sigma or []:
                 if match.context_required and not correlator.installations:
                     continue
@@ -216,16 +252,17 @@ class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
                 for label in match.labels:
                     if label not in entry[2]:
                         entry[2].append(label)
-                rule = sigma_rules.setdefault(
-                    match.rule_id,
-                    {
-                        "id": match.rule_id,
-                        "title": match.title,
-                        "level": match.level,
-                        "events": 0,
-                    },
-                )
-                rule["events"] += len(item.event_identifiers)
+                counted.append(match)
+            if not counted:
+                continue
+            labels = tagged[id(item)][2]
+            if "netsupport" in labels:
+                for match in counted:
+                    summary.CountMatch(match, item.number_of_events)
+            else:
+                # Tagged by Sigma rules outside NetSupport alone.
+                sigma_only.add(id(item))
+                summary.AddSigmaOnly(item, labels, counted)
 
         # I1, I2, ... in folder order.
         identifiers = {
@@ -239,6 +276,9 @@ class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
         evidence = evidence_module.EvidenceList()
         for item, installation, labels in tagged.values():
             if not labels:
+                continue
+            if id(item) in sigma_only:
+                self._ProduceEventTags(analysis_mediator, item, labels)
                 continue
             identifier = identifiers.get(id(installation))
             number_of_events = len(item.event_identifiers)
@@ -261,12 +301,12 @@ class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
                         installation.techniques[
                             findings.TechniqueOfLabel(label)
                         ] += number_of_events
-            for event_identifier in item.event_identifiers:
-                event_tag = events.EventTag()
-                event_tag.SetEventIdentifier(event_identifier)
-                event_tag.AddLabels(labels)
-                analysis_mediator.ProduceEventTag(event_tag)
+            self._ProduceEventTags(analysis_mediator, item, labels)
         evidence.Number()
+        for label, count in summary.label_counts.items():
+            label_counts[label] += count
+            if label.startswith("attack_"):
+                technique_counts[findings.TechniqueOfLabel(label)] += count
 
         installations = []
         for folder in sorted(correlator.installations):
@@ -289,9 +329,10 @@ class NetSupportAnalysisPlugin(interface.AnalysisPlugin):
             findings.CoverageEntry(self._GetCoverage()),
             label_counts,
             technique_counts,
-            list(sigma_rules.values()),
+            summary.Rules(),
             self._problems + list(getattr(correlator, "notes", [])),
             plaso_netsupport.__version__,
+            sigma_only_events=summary.sigma_only_events,
         )
         analysis_report = super().CompileReport(analysis_mediator)
         analysis_report.text = findings.RenderText(document, knowledge.technique_names)

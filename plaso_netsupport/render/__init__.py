@@ -1,6 +1,6 @@
 """Renderers of the findings document: one module per output.
 
-Every renderer reads only the findings document (schema 2, see the README's
+Every renderer reads only the findings document (schema 3, see the README's
 "Findings document" section): no renderer correlates events or parses reason
 text. text (terminal), json_report, markdown, html_report (Jinja2 template,
 autoescaped) and navigator (ATT&CK Navigator layer).

@@ -1,6 +1,6 @@
 """What every renderer shares: names, titles, links and sentences.
 
-The renderers read only the findings document (schema 2); this module adds
+The renderers read only the findings document (schema 3); this module adds
 what the knowledge file says about it (technique names, titles of reason
 codes) and the sentences every output must say the same way, such as the
 coverage statement that accompanies "no NetSupport found".
@@ -202,3 +202,33 @@ def ShortTime(value):
     if not value:
         return "-"
     return str(value).replace("T", " ")[:19]
+
+
+def SigmaOnlyText(rule):
+    """Returns the sentence on a rule's events tagged by Sigma alone, or ""."""
+    count = int(rule.get("sigma_only_events") or 0)
+    if not count:
+        return ""
+    examples = len(rule.get("examples") or [])
+    return (
+        f"{count:d} of them tagged by Sigma rules alone, not in the evidence "
+        f"({examples:d} examples); psort filter for all: {rule.get('filter')}"
+    )
+
+
+def SigmaOnlyLines(rule, indent):
+    """Returns text lines: the count, the psort filter and the examples."""
+    count = int(rule.get("sigma_only_events") or 0)
+    if not count:
+        return []
+    examples = rule.get("examples") or []
+    lines = [
+        f"{indent}{count:d} of them tagged by Sigma rules alone, not in the "
+        f"evidence ({len(examples):d} examples)",
+        f"{indent}  psort filter for all: {rule.get('filter')}",
+    ]
+    for example in examples:
+        lines.append(
+            f"{indent}  e.g. {ShortTime(example.get('time'))} {example.get('summary')}"
+        )
+    return lines

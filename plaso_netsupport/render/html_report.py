@@ -126,7 +126,7 @@ def Render(document, source="", generated=None, version=None):
     """Renders the findings document as HTML.
 
     Args:
-      document (dict): findings document, schema 2.
+      document (dict): findings document, schema 3.
       source (str): what was examined (shown, escaped).
       generated (datetime.datetime): generation time, UTC; now if None.
       version (str): our version; the package's if None.
@@ -230,6 +230,14 @@ def Render(document, source="", generated=None, version=None):
                 "id": rule.get("id"),
                 "events": rule.get("events", 0),
                 "evidence": [e["id"] for e in evidence if label in e["labels"]],
+                "sigma_only": common.SigmaOnlyText(rule),
+                "examples": [
+                    {
+                        "time": common.ShortTime(example.get("time")),
+                        "summary": example.get("summary"),
+                    }
+                    for example in rule.get("examples") or []
+                ],
             }
         )
     gateways = [

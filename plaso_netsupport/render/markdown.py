@@ -173,6 +173,16 @@ def Render(document, source=""):
                 f"| {Text(rule.get('title'))} ({Code(rule.get('id'))}) | "
                 f"{Text(rule.get('level'))} | {int(rule.get('events') or 0):d} |"
             )
+        for rule in rules:
+            sentence = common.SigmaOnlyText(rule)
+            if not sentence:
+                continue
+            lines += ["", f"{Text(rule.get('title'))}: {Text(sentence)}", ""]
+            for example in rule.get("examples") or []:
+                lines.append(
+                    f"- {Text(common.ShortTime(example.get('time')))} "
+                    f"{Code(example.get('summary'))}"
+                )
     notes = document.get("notes") or []
     if notes:
         lines += ["", "## Notes", ""] + [f"- {Text(note)}" for note in notes]

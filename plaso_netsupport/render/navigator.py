@@ -63,6 +63,20 @@ def Scores(document, kind_scores=None):
             events[technique] = events.get(technique, 0) + 1
             if installation:
                 owners.setdefault(technique, set()).add(installation)
+    # Events tagged by Sigma alone (schema 3) are not in the evidence: each
+    # rule's techniques are the ATT&CK labels on every one of its examples.
+    for rule in document.get("sigma_rules") or []:
+        examples = rule.get("examples") or []
+        count = int(rule.get("sigma_only_events") or 0)
+        if not count or not examples:
+            continue
+        labels = set.intersection(*(set(e.get("labels") or []) for e in examples))
+        for label in sorted(labels):
+            technique = common.TechniqueOfLabel(label)
+            if not technique:
+                continue
+            factors[technique] = max(factors.get(technique, 0.0), VERDICT_FACTORS[None])
+            events[technique] = events.get(technique, 0) + count
     return {
         technique: (
             round(kind_scores.get(technique, DEFAULT_KIND_SCORE) * factors[technique]),

@@ -104,6 +104,10 @@ def Render(document, source=""):
                 f"  [{rule.get('level')}] {rule.get('title')} ({rule.get('id')}): "
                 f"{int(rule.get('events') or 0):d}"
             )
+            for line in common.SigmaOnlyLines(rule, "    "):
+                text = line.lstrip()
+                indent = line[: len(line) - len(text)]
+                lines.append(indent + _Clip(text, _WIDTH - len(indent)))
     for note in document.get("notes") or []:
         lines.append(f"note: {note}")
     return "\n".join(lines) + "\n"
