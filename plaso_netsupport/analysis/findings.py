@@ -23,6 +23,7 @@ import json
 
 from plaso_netsupport.analysis.evidence import FormatTime
 from plaso_netsupport.analysis.installation_entry import InstallationEntry
+from plaso_netsupport.render.common import SigmaOnlyLines
 
 SCHEMA = "plaso_netsupport.findings"
 SCHEMA_VERSION = 3
@@ -269,7 +270,8 @@ def RenderText(document, technique_names):
                 f"  {rule['title']} ({rule['id']}, {rule['level']}): "
                 f"{rule['events']:d}"
             )
-            lines.extend(SigmaOnlyLines(rule, "    "))
+            # The stored text keeps the examples' full times.
+            lines.extend(SigmaOnlyLines(rule, "    ", format_time=str))
     if document["labels"]:
         lines.extend(["", "Labels (tagged events, this analysis):"])
         for label, count in document["labels"].items():
@@ -277,22 +279,6 @@ def RenderText(document, technique_names):
     for note in document["notes"]:
         lines.append(f"note: {note}")
     return "\n".join(lines) + JSON_MARKER + DumpDocument(document)
-
-
-def SigmaOnlyLines(rule, indent):
-    """Returns the text lines on a rule's events tagged by Sigma alone."""
-    count = rule.get("sigma_only_events") or 0
-    if not count:
-        return []
-    examples = rule.get("examples") or []
-    lines = [
-        f"{indent}{count:d} of them tagged by Sigma rules alone, not in the "
-        f"evidence ({len(examples):d} examples)",
-        f"{indent}  psort filter for all: {rule.get('filter')}",
-    ]
-    for example in examples:
-        lines.append(f"{indent}  e.g. {example.get('time')} {example.get('summary')}")
-    return lines
 
 
 def DumpDocument(document):

@@ -216,8 +216,16 @@ def SigmaOnlyText(rule):
     )
 
 
-def SigmaOnlyLines(rule, indent):
-    """Returns text lines: the count, the psort filter and the examples."""
+def SigmaOnlyLines(rule, indent, format_time=None):
+    """Returns text lines: the count, the psort filter and the examples.
+
+    Args:
+      rule (dict): sigma_rules entry of a findings document.
+      indent (str): indentation of the lines.
+      format_time (Optional[callable]): formats an example's time (default
+          ShortTime).
+    """
+    format_time = format_time or ShortTime
     count = int(rule.get("sigma_only_events") or 0)
     if not count:
         return []
@@ -229,6 +237,6 @@ def SigmaOnlyLines(rule, indent):
     ]
     for example in examples:
         lines.append(
-            f"{indent}  e.g. {ShortTime(example.get('time'))} {example.get('summary')}"
+            f"{indent}  e.g. {format_time(example.get('time'))} {example.get('summary')}"
         )
     return lines
