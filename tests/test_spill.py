@@ -276,10 +276,21 @@ def test_spilled_process_creation_costs_a_few_bytes():
     finally:
         tracemalloc.stop()
     differences = after.compare_to(before, "traceback")
-    growth = sum(difference.size_diff for difference in differences)
+    # One large block is a table grown once (in the full suite: the
+    # interpreter's interned strings, filled by earlier tests), not memory
+    # per item; kept items would leave several blocks each (item, values,
+    # events, command line), spilled ones fewer than one each.
+    growth = sum(
+        difference.size_diff
+        for difference in differences
+        if difference.count_diff != 1 or difference.size_diff < 256 * 1024
+    )
+    blocks = sum(difference.count_diff for difference in differences)
     assert not instance.items
     assert instance.number_of_spilled_items == 6000
-    assert growth < 5500 * 60, [str(difference) for difference in differences[:5]]
+    largest = [str(difference) for difference in differences[:5]]
+    assert growth < 5500 * 60, largest
+    assert blocks < 5500, largest
     # Nothing of them comes back when there is no kit.
     assert instance.Items(correlate.KitImages(known, [])) == []
     instance.Close()
