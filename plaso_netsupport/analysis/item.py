@@ -60,17 +60,15 @@ def PackEvent(identifier, timestamp, description):
 
 
 def UnpackEvents(packed):
-    """Returns [(identifier, timestamp, description)] of packed events."""
-    return [
-        (
+    """Yields (identifier, timestamp, description) of packed events."""
+    for sequence_number, timestamp, code in _PACKED_EVENT.iter_unpack(packed):
+        yield (
             containers_interface.AttributeContainerIdentifier(
                 name="event", sequence_number=sequence_number
             ),
             timestamp,
             _DESCRIPTIONS[code],
         )
-        for sequence_number, timestamp, code in _PACKED_EVENT.iter_unpack(packed)
-    ]
 
 
 def Intern(text):
@@ -174,14 +172,7 @@ class Item:
         if type(events) is not bytes:  # noqa: E721
             yield from events
             return
-        for sequence_number, timestamp, code in _PACKED_EVENT.iter_unpack(events):
-            yield (
-                containers_interface.AttributeContainerIdentifier(
-                    name="event", sequence_number=sequence_number
-                ),
-                timestamp,
-                _DESCRIPTIONS[code],
-            )
+        yield from UnpackEvents(events)
 
     @property
     def number_of_events(self):
