@@ -271,14 +271,23 @@ class FileHandlers:
 
     # NetSupport's own files, from our parsers.
 
-    def _Configuration(self, event_data, event_data_stream):
+    @staticmethod
+    def _OwnFileItem(role, event_data, event_data_stream, value_names):
+        """An item of a file our parsers read: its path and the named values."""
         raw_path = getattr(event_data, "path", None) or StreamLocation(
             event_data_stream
         )
-        path = paths.Normalise(raw_path)
-        values = {
-            name: getattr(event_data, name, None)
-            for name in (
+        values = {name: getattr(event_data, name, None) for name in value_names}
+        return item_module.Item(
+            role, event_data.data_type, paths.Normalise(raw_path), values, "", raw_path
+        )
+
+    def _Configuration(self, event_data, event_data_stream):
+        return self._OwnFileItem(
+            "config",
+            event_data,
+            event_data_stream,
+            (
                 "gateway",
                 "gateway_port",
                 "secondary_gateway",
@@ -293,21 +302,13 @@ class FileHandlers:
                 "room",
                 "show_ui_on_connect",
                 "settings",
-            )
-        }
-        return item_module.Item(
-            "config", event_data.data_type, path, values, "", raw_path
+            ),
         )
 
     def _Licence(self, event_data, event_data_stream):
-        raw_path = getattr(event_data, "path", None) or StreamLocation(
-            event_data_stream
-        )
-        path = paths.Normalise(raw_path)
-        values = {
-            name: getattr(event_data, name, None)
-            for name in ("licensee", "serial_no", "maxslaves", "expiry")
-        }
-        return item_module.Item(
-            "licence", event_data.data_type, path, values, "", raw_path
+        return self._OwnFileItem(
+            "licence",
+            event_data,
+            event_data_stream,
+            ("licensee", "serial_no", "maxslaves", "expiry"),
         )

@@ -86,19 +86,17 @@ class VerdictRules:
             for item in installation.evidence_items
             if item.path == folder or item.role == "config"
         ][:1]
-        if self._legitimate.match(folder + "\\"):
+        legitimate_location = bool(self._legitimate.match(folder + "\\"))
+        drop_location = not legitimate_location and bool(
+            self._drop.match(folder + "\\")
+        )
+        if legitimate_location:
             findings.append(
                 self._Finding(
                     "program_files_location", {"folder": folder_display}, folder_items
                 )
             )
-            if user_autostart:
-                findings.append(
-                    self._Finding(
-                        "user_autostart", {"autostart": autostart_text}, autostart_items
-                    )
-                )
-        elif self._drop.match(folder + "\\"):
+        elif drop_location:
             if user_autostart:
                 findings.append(
                     self._Finding(
@@ -121,12 +119,13 @@ class VerdictRules:
                     "outside_program_files", {"folder": folder_display}, folder_items
                 )
             )
-            if user_autostart:
-                findings.append(
-                    self._Finding(
-                        "user_autostart", {"autostart": autostart_text}, autostart_items
-                    )
+        if user_autostart and not drop_location:
+            # In a drop location the autostart is part of the finding above.
+            findings.append(
+                self._Finding(
+                    "user_autostart", {"autostart": autostart_text}, autostart_items
                 )
+            )
 
         renamed = [
             binary
